@@ -1,0 +1,1 @@
+"""xietong (协同): cross-agency criminal case collaboration platform."""

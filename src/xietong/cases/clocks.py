@@ -1,0 +1,82 @@
+"""Starting and stopping a case's statutory clocks; each due date from ``cases.deadlines``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
+
+from xietong.cases import deadlines
+from xietong.cases.models import Case, Clock, ClockStatus, HolidayOverride, Party
+from xietong.cases.procedure import Custody
+from xietong.orgs.models import Unit
+
+
+@lru_cache(maxsize=1)
+def _calendar_cached(version: int) -> deadlines.ChineseHolidayCalendar:
+    overrides = dict(HolidayOverride.objects.values_list("day", "is_rest_day"))
+    return deadlines.ChineseHolidayCalendar(overrides=overrides)
+
+
+def holiday_calendar() -> deadlines.ChineseHolidayCalendar:
+    """The official calendar plus the admin table. Cached per table size and last id, so that an
+    admin's edit takes effect without a restart but a hot path does not re-read the table."""
+    from django.db.models import Count, Max
+
+    agg = HolidayOverride.objects.aggregate(n=Count("id"), last=Max("id"))
+    return _calendar_cached(hash((agg["n"], agg["last"])))
+
+
+def compute(rule: str, start: datetime, *, in_custody: bool) -> deadlines.DeadlineResult:
+    return deadlines.compute_deadline(rule, start, in_custody=in_custody, calendar=holiday_calendar())
+
+
+def clock_start(*, case: Case, rule: str, unit: Unit, at: datetime, party: Party | None = None) -> Clock:
+    if party is not None:
+        in_custody = Custody(party.custody).in_custody
+    else:
+        in_custody = any(Custody(p.custody).in_custody for p in case.parties.all())
+    result = compute(rule, at, in_custody=in_custody)
+    # A clock of the same rule already running for the same person is superseded, not doubled.
+    Clock.objects.filter(case=case, party=party, rule=rule, status=ClockStatus.RUNNING).update(
+        status=ClockStatus.STOPPED, stopped_at=at, stopped_by="superseded"
+    )
+    return Clock.objects.create(
+        case=case,
+        party=party,
+        rule=rule,
+        unit=unit,
+        started_at=at,
+        in_custody=in_custody,
+        due=result.due,
+        due_at=result.due_at,
+    )
+
+
+def clocks_stop(
+    *, case: Case, rules: Iterable[str], at: datetime, by: str, party_ids: Iterable[int] | None
+) -> int:
+    """Stop running clocks of ``rules``: the case-level ones, and per-person ones of ``party_ids``
+    (all persons when None)."""
+    rules = list(rules)
+    if not rules:
+        return 0
+    qs = Clock.objects.filter(case=case, rule__in=rules, status=ClockStatus.RUNNING)
+    if party_ids is not None:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(party__isnull=True) | Q(party_id__in=list(party_ids)))
+    return qs.update(status=ClockStatus.STOPPED, stopped_at=at, stopped_by=by)
+
+
+def clocks_stop_all(*, case: Case, at: datetime, by: str) -> int:
+    return Clock.objects.filter(case=case, status=ClockStatus.RUNNING).update(
+        status=ClockStatus.STOPPED, stopped_at=at, stopped_by=by
+    )
+
+
+def clocks_reopen(*, case: Case, by: str, stopped_at: datetime) -> int:
+    """Undo the stops made by a transfer that the receiver returned: the sender's limits run on."""
+    return Clock.objects.filter(
+        case=case, status=ClockStatus.STOPPED, stopped_by=by, stopped_at=stopped_at
+    ).update(status=ClockStatus.RUNNING, stopped_at=None, stopped_by="")

@@ -1,0 +1,38 @@
+"""Which unit receives a transfer: the counterpart of the same county (同级), the city's
+intermediate court for 二审, community corrections for 管制/缓刑 (社区矫正法第17条: the place of
+residence; the case's county stands in for it until the offender's residence is recorded)."""
+
+from __future__ import annotations
+
+from xietong.cases.models import Case
+from xietong.cases.procedure import Target, Verdict
+from xietong.errors import Conflict
+from xietong.orgs.models import Unit, UnitKind
+
+
+def _unit_in_county(case: Case, kind: str) -> Unit | None:
+    return Unit.objects.filter(kind=kind, region=case.county).order_by("id").first()
+
+
+def resolve_target(case: Case, target: Target) -> Unit:
+    unit: Unit | None
+    if target == Target.PROCURATORATE:
+        unit = case.procuratorate_unit or _unit_in_county(case, UnitKind.PROCURATORATE)
+        unit = unit or Unit.objects.filter(kind=UnitKind.CITY_PROCURATORATE).first()
+    elif target == Target.COURT:
+        unit = _unit_in_county(case, UnitKind.BASIC_COURT)
+    elif target == Target.UPPER_COURT:
+        unit = Unit.objects.filter(kind=UnitKind.INTERMEDIATE_COURT).order_by("id").first()
+    elif target == Target.ORIGINAL_COURT:
+        unit = case.court_unit
+    elif target == Target.POLICE:
+        unit = case.police_unit
+    else:  # EXECUTION
+        verdict = Verdict(**case.verdict) if case.verdict else None
+        if verdict is not None and verdict.community:
+            unit = _unit_in_county(case, UnitKind.CORRECTIONS)
+        else:
+            unit = _unit_in_county(case, UnitKind.POLICE_BRANCH) or case.police_unit
+    if unit is None:
+        raise Conflict("未找到接收单位，请联系系统管理员配置单位", code="no_receiving_unit")
+    return unit

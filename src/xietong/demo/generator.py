@@ -1,0 +1,382 @@
+"""Generate cases in every stage by replaying their history through the real services (the one
+door), each act at the simulated time it notionally happened, so that the demo's ledger, clocks,
+inboxes and instruments are exactly what real use would have produced."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from xietong import servertime
+from xietong.cases import services
+from xietong.cases.models import ActionRequest, Case, Clock, Transfer, TransferStatus
+from xietong.cases.procedure import Stage
+from xietong.demo.crimes import Charge, generate_facts, pick_charge, suspect_count
+from xietong.demo.people import fictitious_address, fictitious_id_number, fictitious_name
+from xietong.demo.suzhou import COUNTIES, County
+from xietong.orgs.models import Duty, Region, Unit, UnitKind, User
+
+# Share of cases whose history stops in each stage (what a city's live caseload looks like).
+TARGETS: list[tuple[str, float]] = [
+    ("investigation", 0.16),
+    ("detained", 0.05),
+    ("arrest_review", 0.05),
+    ("prosecution_review", 0.13),
+    ("supplementary", 0.04),
+    ("pending_prosecution", 0.03),
+    ("first_instance", 0.12),
+    ("pending_court", 0.02),
+    ("appeal_period", 0.05),
+    ("second_instance", 0.03),
+    ("effective", 0.04),
+    ("execution", 0.20),
+    ("withdrawn", 0.02),
+    ("not_prosecuted", 0.03),
+    ("closed", 0.01),
+    ("approval", 0.02),
+]
+
+
+@dataclass
+class Staff:
+    """Who acts for each unit: the leader (acts without a 呈请) and a handler."""
+
+    leader: dict[int, User]
+    handler: dict[int, User]
+
+    @classmethod
+    def load(cls) -> Staff:
+        leader: dict[int, User] = {}
+        handler: dict[int, User] = {}
+        for user in User.objects.filter(unit__isnull=False).prefetch_related("appointments").order_by("id"):
+            duties = {a.duty for a in user.appointments.all()}
+            assert user.unit_id is not None
+            if duties & {Duty.LEADER, Duty.DEPT_HEAD} and user.unit_id not in leader:
+                leader[user.unit_id] = user
+            if duties & {Duty.HANDLER, Duty.CLERK, Duty.CORRECTIONS_OFFICER} and user.unit_id not in handler:
+                handler[user.unit_id] = user
+        return cls(leader=leader, handler=handler)
+
+
+@dataclass
+class CountyPlaces:
+    county: County
+    towns: list[Region]
+    branch: Unit
+    stations: list[Unit]
+
+
+class Replay:
+    """Walks one case through the procedure, advancing a simulated clock between acts."""
+
+    def __init__(self, rng: random.Random, staff: Staff, at: datetime, stop_before: datetime):
+        self.rng, self.staff, self.at, self.stop_before = rng, staff, at, stop_before
+        self.case_id = 0
+
+    def wait(self, low_days: float, high_days: float) -> bool:
+        """Advance time; False when the next act would fall after 'now' (the case stops here)."""
+        self.at += timedelta(days=self.rng.uniform(low_days, high_days))
+        return self.at < self.stop_before
+
+    def leader_of(self, unit_id: int) -> User:
+        return self.staff.leader[unit_id]
+
+    def act(self, action: str, unit_id: int, **kwargs: Any) -> services.ActResult:
+        with servertime.simulated(self.at):
+            return services.case_act(
+                user=self.leader_of(unit_id), case_id=self.case_id, action=action, **kwargs
+            )
+
+    def accept(self, options: dict[str, Any] | None = None) -> Case:
+        transfer = Transfer.objects.get(case_id=self.case_id, status=TransferStatus.PENDING)
+        with servertime.simulated(self.at):
+            result = services.transfer_accept(
+                user=self.staff.handler[transfer.to_unit_id], transfer_id=transfer.pk, options=options or {}
+            )
+        assert result.case is not None
+        return result.case
+
+    def holder(self) -> int:
+        return int(Case.objects.values_list("holder_unit_id", flat=True).get(pk=self.case_id))
+
+
+def _verdict(rng: random.Random, charge: Charge) -> dict[str, object]:
+    low, high = charge.sentence_months
+    if rng.random() < 0.02:
+        return {"guilty": False, "penalty": "none", "months": 0, "probation_months": 0}
+    months = rng.randint(max(low, 1), max(high, 1))
+    penalty = "criminal_detention" if months <= 6 and rng.random() < 0.6 else "fixed_term"
+    months = max(months, 6) if penalty == "fixed_term" else min(months, 6)
+    probation = 0
+    if rng.random() < charge.probation_rate and (penalty == "criminal_detention" or months <= 36):
+        probation = max(
+            months * 2 if penalty == "fixed_term" else months + 2,
+            2 if penalty == "criminal_detention" else 12,
+        )
+        probation = min(probation, 60)
+    return {"guilty": True, "penalty": penalty, "months": months, "probation_months": probation}
+
+
+def generate_case(
+    rng: random.Random,
+    staff: Staff,
+    *,
+    target: str,
+    now: datetime,
+    place: CountyPlaces,
+) -> int | None:
+    county, towns, stations = place.county, place.towns, place.stations
+    charge = pick_charge(rng)
+    n_suspects = suspect_count(rng, charge)
+    people = [fictitious_name(rng) for _ in range(n_suspects)]
+    # Later stages started longer ago; the last act lands before 'now'.
+    span = {"investigation": 60, "detained": 2.5, "approval": 5, "arrest_review": 8}.get(target, 420)
+    start = now - timedelta(days=rng.uniform(2, span) + (30 if span > 100 else 0))
+    town_index = rng.randrange(len(towns))
+    town = towns[town_index]
+    facts = generate_facts(
+        rng,
+        charge=charge,
+        suspects=[p[0] for p in people],
+        county=county,
+        town=county.towns[town_index],
+        occurred_at=start - timedelta(days=rng.uniform(0, 3)),
+    )
+    police = place.branch if rng.random() < 0.7 or not stations else rng.choice(stations)
+    data = services.RegisterInput(
+        charge=charge.name,
+        facts=facts.facts,
+        occurred_at=start - timedelta(hours=rng.uniform(3, 60)),
+        town_id=town.pk,
+        place=facts.place,
+        title=facts.title,
+        plea=facts.confessed and rng.random() < 0.8,
+        fast_track=facts.confessed and rng.random() < charge.fast_track_share,
+        parties=[
+            services.PartyInput(
+                name=name,
+                gender=gender,
+                id_number=fictitious_id_number(
+                    rng,
+                    area_code=county.code,
+                    birth=(birth := date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))),
+                    gender=gender,
+                ),
+                birth_date=birth,
+                address=fictitious_address(rng, county, county.towns[rng.randrange(len(county.towns))]),
+            )
+            for name, gender in people
+        ],
+    )
+    replay = Replay(rng, staff, start, now)
+    if target == "approval":  # a handler's filing waiting for the leader
+        with servertime.simulated(replay.at):
+            services.case_register(user=staff.handler[police.pk], data=data)
+        return None
+    with servertime.simulated(replay.at):
+        result = services.case_register(user=staff.leader[police.pk], data=data)
+    assert result.case is not None
+    replay.case_id = result.case.pk
+    _walk(replay, rng, target, charge, police)
+    return replay.case_id
+
+
+def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Unit) -> None:
+    party_ids = list(Case.objects.get(pk=r.case_id).parties.values_list("pk", flat=True))
+
+    def go(fn: Callable[[], object], low: float, high: float) -> bool:
+        if not r.wait(low, high):
+            return False
+        fn()
+        return True
+
+    detain = charge.detention_likely or target in {"detained", "arrest_review"}
+
+    def after_detention() -> bool:
+        return (
+            go(lambda: r.act("deliver_to_jail", police.pk, party_ids=party_ids), 0.01, 0.4)
+            and go(lambda: r.act("notify_detention", police.pk, party_ids=party_ids), 0.01, 0.4)
+            and go(lambda: r.act("interrogate", police.pk, party_ids=party_ids), 0.01, 0.3)
+        )
+
+    if target == "investigation" and not detain:
+        go(lambda: r.act("bail", police.pk, party_ids=party_ids), 0.2, 3)
+        return
+    if detain:
+        if not go(lambda: r.act("detain", police.pk, party_ids=party_ids), 0.05, 1):
+            return
+        if target == "detained" and rng.random() < 0.4:
+            return  # just detained: the 24-hour limits are still running
+        if not after_detention() or target == "detained":
+            return
+        if not go(lambda: r.act("request_arrest", police.pk, party_ids=party_ids), 1, 2.8):
+            return
+        if not go(lambda: r.accept(), 0.02, 0.3):
+            return
+        if target == "arrest_review":
+            return
+        procu = r.holder()
+        if not go(lambda: r.act("approve_arrest", procu, party_ids=party_ids), 2, 6):
+            return
+        if not (
+            go(lambda: r.act("notify_arrest", police.pk, party_ids=party_ids), 0.01, 0.5)
+            and go(lambda: r.act("interrogate", police.pk, party_ids=party_ids), 0.01, 0.5)
+            and go(lambda: r.act("return_arrest_receipt", police.pk), 0.1, 2)
+        ):
+            return
+        if target == "investigation":
+            return
+    else:
+        if not go(lambda: r.act("bail", police.pk, party_ids=party_ids), 0.1, 3):
+            return
+    if not go(lambda: r.act("transfer_for_prosecution", police.pk), 15, 50):
+        return
+    if target == "pending_prosecution":
+        return
+    if not go(lambda: r.accept(), 0.05, 1):
+        return
+    if target == "prosecution_review":
+        return
+    procu = r.holder()
+    if target == "supplementary" or rng.random() < 0.12:
+        if not go(
+            lambda: r.act("return_for_supplementary", procu, reason="证据不足，需补充被害人陈述及鉴定意见"),
+            10,
+            25,
+        ):
+            return
+        if target == "supplementary":
+            return
+        if not go(lambda: r.act("resubmit", police.pk), 10, 28):
+            return
+        if not go(lambda: r.accept(), 0.05, 1):
+            return
+    if target == "withdrawn":
+        # the police withdraw only during investigation; replay a withdrawal right after filing instead
+        return
+    if target == "not_prosecuted":
+        go(lambda: r.act("not_prosecute", procu, reason="犯罪情节轻微，依照刑法规定不需要判处刑罚"), 8, 20)
+        return
+    if not go(lambda: r.act("indict", procu), 8, 25):
+        return
+    if target == "pending_court":
+        return
+    case = Case.objects.get(pk=r.case_id)
+    procedure = "fast" if case.fast_track and case.plea else rng.choice(["ordinary", "summary", "summary"])
+    if not go(lambda: r.accept({"procedure": procedure}), 0.1, 2):
+        return
+    if target == "first_instance":
+        return
+    court = r.holder()
+    verdict = _verdict(rng, charge)
+    if target == "closed":
+        verdict = {"guilty": False, "penalty": "none", "months": 0, "probation_months": 0}
+    trial_days = {"fast": (3, 9), "summary": (8, 19), "ordinary": (20, 58)}[procedure]
+    if not go(lambda: r.act("pronounce", court, options={"verdict": verdict}), *trial_days):
+        return
+    if not go(lambda: r.act("serve_judgment", court), 0.1, 3):
+        return
+    if target == "appeal_period":
+        return
+    if target == "second_instance" or (rng.random() < 0.06 and verdict["guilty"]):
+        if not go(lambda: r.act("appeal", court), 2, 9):
+            return
+        if not go(lambda: r.accept(), 1, 4):
+            return
+        if target == "second_instance":
+            return
+        upper = r.holder()
+        if not go(lambda: r.act("decide_appeal", upper), 20, 55):
+            return
+    else:
+        appeal_due = (
+            Clock.objects.filter(case_id=r.case_id, rule="appeal_judgment")
+            .values_list("due_at", flat=True)
+            .first()
+        )
+        if appeal_due is not None:
+            r.at = max(r.at, appeal_due)
+        if not go(lambda: r.act("judgment_effective", court), 0.05, 2):
+            return
+    if target == "effective":
+        return
+    case = Case.objects.get(pk=r.case_id)
+    court = case.holder_unit_id
+    if not case.verdict or not case.verdict.get("guilty") or case.verdict.get("penalty") in {"none", "fine"}:
+        go(lambda: r.act("close", court), 1, 5)
+        return
+    if not go(lambda: r.act("deliver_for_execution", court), 1, 4):
+        return
+    if not go(lambda: r.accept(), 0.2, 2):
+        return
+    case = Case.objects.get(pk=r.case_id)
+    if case.execution_unit and case.execution_unit.kind == UnitKind.CORRECTIONS:
+        corrections = case.execution_unit.pk
+        go(lambda: r.act("offender_report", corrections), 0.5, 4)
+
+
+def generate(
+    *, count: int, seed: int = 7, now: datetime | None = None, progress: Callable[[int], None] | None = None
+) -> int:
+    """Generate ``count`` cases across all counties and stages; returns how many were made."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    staff = Staff.load()
+    counties = []
+    for county in COUNTIES:
+        region = Region.objects.get(code=county.code)
+        stations = Unit.objects.filter(kind=UnitKind.POLICE_STATION, parent__region=region)
+        counties.append(
+            CountyPlaces(
+                county=county,
+                towns=list(Region.objects.filter(parent=region).order_by("code")),
+                branch=Unit.objects.get(kind=UnitKind.POLICE_BRANCH, region=region),
+                stations=[u for u in stations if u.pk in staff.leader],
+            )
+        )
+    targets, weights = zip(*TARGETS, strict=True)
+    made = 0
+    for i in range(count):
+        place = counties[i % len(counties)] if i < len(counties) else rng.choice(counties)
+        target = rng.choices(targets, weights=weights)[0]
+        if target == "withdrawn":
+            case_id = generate_case(
+                rng,
+                staff,
+                target="investigation",
+                now=now,
+                place=place,
+            )
+            if case_id is not None:
+                case = Case.objects.get(pk=case_id)
+                with servertime.simulated(min(now - timedelta(hours=1), case.updated_at + timedelta(days=3))):
+                    services.case_act(
+                        user=staff.leader[case.police_unit_id],
+                        case_id=case_id,
+                        action="withdraw",
+                        reason="经侦查，犯罪嫌疑人行为情节显著轻微，不认为是犯罪",
+                    )
+        else:
+            generate_case(
+                rng,
+                staff,
+                target=target,
+                now=now,
+                place=place,
+            )
+        made += 1
+        if progress:
+            progress(made)
+    return made
+
+
+def pending_approvals() -> int:
+    return ActionRequest.objects.filter(status="pending").count()
+
+
+__all__ = ["Stage", "generate"]

@@ -1,0 +1,84 @@
+"""Reads of the ledger: a case's timeline, proofs and the latest signed tree head."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from xietong.errors import NotFound, ValidationFailed
+from xietong.ledger import keys, merkle
+from xietong.ledger.models import LedgerEntry, MerkleLeaf, TreeHead
+from xietong.ledger.services import DbNodeStore
+
+
+def case_timeline(*, case_id: int) -> list[dict[str, Any]]:
+    """The case's acts, oldest first: who (person, duty, unit) did what, when, approved by whom."""
+    rows = []
+    for entry in LedgerEntry.objects.filter(case_id=case_id).order_by("seq"):
+        payload = json.loads(entry.payload)
+        rows.append(
+            {
+                "seq": entry.seq,
+                "at": entry.recorded_at,
+                "actor": entry.actor_name,
+                "duty": entry.actor_duty,
+                "unit": entry.unit_name,
+                "action": entry.action,
+                "label": payload.get("label", entry.action),
+                "approved_by": payload.get("approved_by"),
+                "instrument": payload.get("instrument"),
+                "to_unit": payload.get("to_unit"),
+                "reason": payload.get("reason"),
+                "parties": payload.get("party_names"),
+                "entry_hash": entry.entry_hash,
+            }
+        )
+    return rows
+
+
+def tree_head_latest() -> dict[str, Any]:
+    head = TreeHead.objects.order_by("-size").first()
+    base = {"public_key": keys.public_key_b64(), "key_id": keys.key_id(), "algorithm": "Ed25519"}
+    if head is None:
+        return {**base, "size": 0, "root_hash": merkle.EMPTY_ROOT.hex(), "signed_at": None, "signature": None}
+    return {
+        **base,
+        "size": head.size,
+        "root_hash": head.root_hash,
+        "signed_at": head.signed_at,
+        "signature": head.signature,
+    }
+
+
+def inclusion_proof_for(*, entry_hash: str, size: int | None = None) -> dict[str, Any]:
+    leaf = MerkleLeaf.objects.filter(entry__entry_hash=entry_hash).values_list("index", flat=True).first()
+    if leaf is None:
+        raise NotFound("该留痕记录不存在或尚未纳入默克尔树", code="entry_not_integrated")
+    head = (
+        TreeHead.objects.filter(size__gt=leaf, **({"size": size} if size else {})).order_by("-size").first()
+    )
+    if head is None:
+        raise NotFound("没有包含该记录的已签名树头", code="tree_head_not_found")
+    proof = merkle.inclusion_proof(DbNodeStore(), int(leaf), head.size)
+    return {
+        "entry_hash": entry_hash,
+        "leaf_index": leaf,
+        "leaf_hash": merkle.leaf_hash(bytes.fromhex(entry_hash)).hex(),
+        "tree_size": head.size,
+        "root_hash": head.root_hash,
+        "proof": [p.hex() for p in proof],
+    }
+
+
+def consistency_proof_between(*, old_size: int, new_size: int) -> dict[str, Any]:
+    heads = {h.size: h for h in TreeHead.objects.filter(size__in=[old_size, new_size])}
+    if old_size not in heads or new_size not in heads or old_size > new_size or old_size <= 0:
+        raise ValidationFailed("两个树头大小须为已签名树头，且 first ≤ second", code="bad_tree_sizes")
+    proof = merkle.consistency_proof(DbNodeStore(), old_size, new_size)
+    return {
+        "first": old_size,
+        "second": new_size,
+        "first_root": heads[old_size].root_hash,
+        "second_root": heads[new_size].root_hash,
+        "proof": [p.hex() for p in proof],
+    }

@@ -1,0 +1,144 @@
+"""Writes to the ledger: appending an entry (inside the caller's transaction) and integrating
+entries into the signed global Merkle tree (in the background, in batches)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from xietong import servertime
+from xietong.ledger import keys, merkle
+from xietong.ledger.chain import GENESIS, canonical_payload, entry_hash, timestamp_text
+from xietong.ledger.models import LedgerEntry, MerkleLeaf, MerkleNode, TreeHead
+
+# Arbitrary constant naming the integrator's PostgreSQL advisory lock.
+_INTEGRATOR_LOCK = 0x58544C47
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and in what capacity; copied into the entry so the trail outlives staff changes."""
+
+    user_id: int | None
+    name: str
+    duty: str
+    unit_id: int | None
+    unit_name: str
+
+
+def ledger_append(*, case_id: int, actor: Actor, action: str, payload: dict[str, Any]) -> LedgerEntry | None:
+    """Append one entry to ``case_id``'s chain. The caller must hold the case row lock
+    (``select_for_update``) and an open transaction, so that the entry commits or rolls back with
+    the act it records and two acts on one case cannot fork its chain."""
+    if not settings.XIETONG_LEDGER_ENABLED:
+        return None
+    last = (
+        LedgerEntry.objects.filter(case_id=case_id).order_by("-seq").values_list("seq", "entry_hash").first()
+    )
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    now = servertime.now()
+    payload_text = canonical_payload(payload)
+    fields = {
+        "case_id": case_id,
+        "seq": seq,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "actor_duty": actor.duty,
+        "unit_id": actor.unit_id,
+        "unit_name": actor.unit_name,
+        "action": action,
+        "payload": payload_text,
+        "prev_hash": prev,
+    }
+    digest = entry_hash(recorded_at=timestamp_text(now), **fields)  # type: ignore[arg-type]
+    return LedgerEntry.objects.create(recorded_at=now, entry_hash=digest, **fields)
+
+
+class DbNodeStore:
+    """``merkle.NodeStore`` over the MerkleNode table, with an in-memory overlay for nodes
+    computed in the current batch."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def add(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        for level, index, digest in nodes:
+            self._cache[(level, index)] = digest
+
+    def get(self, level: int, index: int) -> bytes:
+        return self.get_many([(level, index)])[(level, index)]
+
+    def get_many(self, keys_: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found = {k: self._cache[k] for k in keys_ if k in self._cache}
+        missing = [k for k in keys_ if k not in found]
+        if missing:
+            from django.db.models import Q
+
+            query = Q()
+            for level, index in missing:
+                query |= Q(level=level, index=index)
+            for level, index, digest in MerkleNode.objects.filter(query).values_list(
+                "level", "index", "hash"
+            ):
+                found[(level, index)] = bytes(digest)
+                self._cache[(level, index)] = bytes(digest)
+        return found  # absent keys are omitted, as ``merkle.NodeStore`` specifies
+
+
+def _lock_integrator() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_INTEGRATOR_LOCK])
+    # SQLite: the IMMEDIATE transaction already holds the database's single write lock.
+
+
+def current_size() -> int:
+    head = TreeHead.objects.order_by("-size").values_list("size", flat=True).first()
+    return int(head or 0)
+
+
+@transaction.atomic
+def ledger_integrate(*, batch_size: int = 10_000) -> TreeHead | None:
+    """Add up to ``batch_size`` not-yet-integrated entries to the Merkle tree, in commit order of
+    discovery, and sign the new tree head. Idempotent: safe to run from any number of workers."""
+    _lock_integrator()
+    size = current_size()
+    pending = list(
+        LedgerEntry.objects.filter(leaf__isnull=True)
+        .order_by("id")
+        .values_list("id", "entry_hash")[:batch_size]
+    )
+    if not pending:
+        return None
+    store = DbNodeStore()
+    leaf_hashes = [merkle.leaf_hash(bytes.fromhex(h)) for _, h in pending]
+    nodes = merkle.new_nodes_for_append(store, size, leaf_hashes)
+    store.add(nodes)
+    MerkleLeaf.objects.bulk_create(
+        [MerkleLeaf(index=size + i, entry_id=eid) for i, (eid, _) in enumerate(pending)]
+    )
+    MerkleNode.objects.bulk_create(
+        [MerkleNode(level=lv, index=ix, hash=h) for lv, ix, h in nodes], batch_size=5000
+    )
+    new_size = size + len(pending)
+    root = merkle.tree_root(store, new_size).hex()
+    signed_at = timestamp_text(servertime.now())
+    return TreeHead.objects.create(
+        size=new_size,
+        root_hash=root,
+        signed_at=signed_at,
+        signature=keys.sign_tree_head(new_size, root, signed_at),
+        key_id=keys.key_id(),
+    )
+
+
+def ledger_integrate_all() -> int:
+    """Integrate until nothing is pending; returns the number of tree heads signed."""
+    heads = 0
+    while ledger_integrate() is not None:
+        heads += 1
+    return heads

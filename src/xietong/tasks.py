@@ -1,0 +1,53 @@
+"""Background work. Embedded: one in-process worker thread with coalescing (a burst of acts makes
+one ledger integration, not one per act). Production sets ``XIETONG_INPROCESS_TASKS=0`` and runs
+``xietong worker`` on any number of machines; the jobs are idempotent and lock in the database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+_pending: set[str] = set()
+_lock = threading.Lock()
+_wakeup = threading.Event()
+_jobs: dict[str, Callable[[], object]] = {}
+_thread: threading.Thread | None = None
+
+
+def register(name: str, job: Callable[[], object]) -> None:
+    _jobs[name] = job
+
+
+def _run() -> None:
+    while True:
+        _wakeup.wait()
+        with _lock:
+            names = sorted(_pending)
+            _pending.clear()
+            _wakeup.clear()
+        for name in names:
+            try:
+                close_old_connections()
+                _jobs[name]()
+            except Exception:
+                logger.exception("background job %s failed; it runs again on the next act", name)
+            finally:
+                close_old_connections()
+
+
+def request(name: str) -> None:
+    """Ask for ``name`` to run soon. No-op when background work runs in separate workers."""
+    global _thread
+    if not settings.XIETONG_INPROCESS_TASKS:
+        return
+    with _lock:
+        _pending.add(name)
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, name="xietong-tasks", daemon=True)
+            _thread.start()
+    _wakeup.set()

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from xietong.cases import api as cases_api
+from xietong.ledger import api as ledger_api
+from xietong.orgs import api as orgs_api
+
+api_v1 = [
+    path("auth/token", orgs_api.TokenApi.as_view(), name="token"),
+    path("me", orgs_api.MeApi.as_view(), name="me"),
+    path("deadlines/compute", cases_api.DeadlineComputeApi.as_view(), name="deadline-compute"),
+    path("deadlines/rules", cases_api.DeadlineRulesApi.as_view(), name="deadline-rules"),
+    path("cases", cases_api.CaseListApi.as_view(), name="case-list"),
+    path("cases/<int:case_id>", cases_api.CaseDetailApi.as_view(), name="case-detail"),
+    path("cases/<int:case_id>/timeline", cases_api.CaseTimelineApi.as_view(), name="case-timeline"),
+    path("cases/<int:case_id>/actions/<str:action>", cases_api.CaseActApi.as_view(), name="case-act"),
+    path("inbox", cases_api.InboxApi.as_view(), name="inbox"),
+    path("transfers/<int:transfer_id>/accept", cases_api.TransferAcceptApi.as_view(), name="transfer-accept"),
+    path("transfers/<int:transfer_id>/return", cases_api.TransferReturnApi.as_view(), name="transfer-return"),
+    path("approvals", cases_api.ApprovalListApi.as_view(), name="approval-list"),
+    path("approvals/<int:request_id>/decide", cases_api.ApprovalDecideApi.as_view(), name="approval-decide"),
+    path("workbench", cases_api.WorkbenchApi.as_view(), name="workbench"),
+    path("ledger/tree-head", ledger_api.TreeHeadApi.as_view(), name="tree-head"),
+    path("ledger/proofs/inclusion", ledger_api.InclusionProofApi.as_view(), name="inclusion-proof"),
+    path("ledger/proofs/consistency", ledger_api.ConsistencyProofApi.as_view(), name="consistency-proof"),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("xietong.web.urls")),
+]
+
+handler404 = "xietong.web.views.not_found"
+handler403 = "xietong.web.views.forbidden"
+handler500 = "xietong.web.views.server_error"
