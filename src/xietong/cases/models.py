@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from xietong.cases.procedure import ACTIONS, CUSTODY_LABELS, STAGE_LABELS, TRIAL_PROCEDURES, Custody, Stage
 from xietong.orgs.models import Region, Unit
@@ -48,8 +49,9 @@ class Case(models.Model):
     remand_count = models.PositiveSmallIntegerField("发回重审次数", default=0)
     verdict = models.JSONField("裁判结果", null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Set by the services from the server clock (not auto_now), so replayed history keeps its times.
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "案件"

@@ -139,6 +139,13 @@ class ClockView:
     def label(self) -> str:
         return self.rule.label
 
+    @property
+    def due_text(self) -> str:
+        """Hour limits end at an instant; day and month limits at the end (24时) of the last day."""
+        if self.rule.unit == deadlines.PeriodUnit.HOUR:
+            return f"{timezone.localtime(self.clock.due_at):%Y-%m-%d %H:%M}"
+        return f"{self.clock.due:%Y-%m-%d} 24时"
+
 
 def clock_view(clock: Clock, now: datetime) -> ClockView:
     rule = deadlines.RULES[clock.rule]
@@ -177,13 +184,10 @@ def workbench(*, user: User, limit: int = 50) -> dict[str, Any]:
             .select_related("case", "requested_by")
             .order_by("requested_at")[:limit]
         )
-    mine = Q(case__handler=user) | Q(case__handler__isnull=True, case__holder_unit=unit)
-    running = (
-        Clock.objects.filter(status=ClockStatus.RUNNING, unit=unit)
-        .filter(mine)
-        .select_related("case", "party")
-        .order_by("due_at")[:limit]
-    )
+    running = Clock.objects.filter(status=ClockStatus.RUNNING, unit=unit)
+    if not user.has_duty(*LEADERS):  # a leader watches all his unit's limits; a handler his own cases
+        running = running.filter(Q(case__handler=user) | Q(case__handler__isnull=True))
+    running = running.select_related("case", "party").order_by("due_at")[:limit]
     views = [clock_view(c, now) for c in running]
     counts = {level.value: sum(1 for v in views if v.level == level) for level in Level}
     return {"inbox": inbox, "approvals": approvals, "clocks": views, "counts": counts}

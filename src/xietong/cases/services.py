@@ -360,10 +360,11 @@ def _register_from_json(raw: dict[str, Any]) -> RegisterInput:
 
 
 def _case_number(unit: Unit, at: datetime) -> str:
+    """案件编号 in the police style: A + the filing unit's code + year and month + sequence."""
     local = timezone.localtime(at)
     seq = _next_number(unit, "案件编号", local.year)
-    county_code = unit.region.code[:6]
-    return f"A{county_code}{local:%Y%m}{seq:05d}{unit.pk:04d}"
+    digits = "".join(ch for ch in unit.code if ch.isdigit()).ljust(9, "0")[:12]
+    return f"A{digits}{local:%Y%m}{seq:05d}"
 
 
 def _register_apply(
@@ -389,6 +390,8 @@ def _register_apply(
         police_unit=unit,
         plea=data.plea,
         fast_track=data.fast_track,
+        created_at=now,
+        updated_at=now,
     )
     Party.objects.bulk_create(
         [
@@ -586,6 +589,7 @@ def _apply(
         Party.objects.bulk_update(released, ["custody", "custody_since"])
 
     case.version += 1
+    case.updated_at = now
     case.save()
     _start_clocks(case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT)
 
@@ -671,6 +675,7 @@ def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | N
                 party.custody, party.custody_since = Custody.SERVING.value, now
             Party.objects.bulk_update(serving, ["custody", "custody_since"])
         case.version += 1
+        case.updated_at = now
         case.save()
         parties = [p for p in case.parties.all() if not transfer.party_ids or p.pk in transfer.party_ids]
         _start_clocks(case, spec, parties, unit, now, When.ACCEPT)
@@ -712,6 +717,7 @@ def transfer_return(*, user: User, transfer_id: int, reason: str) -> ActResult:
         if spec.code == "return_for_supplementary":
             case.supplementary_count -= 1
         case.version += 1
+        case.updated_at = now
         case.save()
         clocks.clocks_reopen(case=case, by=spec.code, stopped_at=transfer.sent_at)
         entry = ledger_append(

@@ -179,7 +179,13 @@ def generate_case(
             services.case_register(user=staff.handler[police.pk], data=data)
         return None
     with servertime.simulated(replay.at):
-        result = services.case_register(user=staff.leader[police.pk], data=data)
+        request = services.case_register(user=staff.handler[police.pk], data=data)
+    replay.wait(0.01, 0.2)
+    with servertime.simulated(replay.at):
+        assert request.request is not None
+        result = services.request_decide(
+            user=staff.leader[police.pk], request_id=request.request.pk, approve=True
+        )
     assert result.case is not None
     replay.case_id = result.case.pk
     _walk(replay, rng, target, charge, police)

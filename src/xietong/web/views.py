@@ -48,7 +48,7 @@ def domain_errors(view: View) -> View:
 
 def _me(request: HttpRequest) -> User:
     """The signed-in user (views are behind ``login_required``)."""
-    user = _me(request)
+    user = request.user
     if not isinstance(user, User):
         raise NotAllowed("请先登录", code="not_authenticated")
     return user
