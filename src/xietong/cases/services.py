@@ -109,7 +109,9 @@ def _actor(user: User, duties: frozenset[str]) -> Actor:
 
 def _lock_case(case_id: int) -> Case:
     try:
-        return Case.objects.select_for_update().select_related("holder_unit", "police_unit").get(pk=case_id)
+        # No joins in the locking query: on PostgreSQL a row updated by the transaction we waited
+        # for is re-checked against the join, and a changed holder would make it vanish.
+        return Case.objects.select_for_update().get(pk=case_id)
     except Case.DoesNotExist as exc:
         raise NotFound("案件不存在", code="case_not_found") from exc
 
