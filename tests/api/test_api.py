@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, City, register_case
@@ -98,6 +101,23 @@ def test_case_through_the_api_with_four_agencies(city: City) -> None:
         "pronounce",
     ]
     assert timeline[0]["approved_by"]["name"] == city.u("gusu.police_leader").full_name
+    early = judge.post(f"/api/v1/cases/{case_id}/actions/judgment_effective", {}, format="json")
+    assert early.status_code == 409 and early.json()["code"] == "appeal_period_running"
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        clerk = client_for(city, "gusu.clerk")
+        assert (
+            clerk.post(f"/api/v1/cases/{case_id}/actions/judgment_effective", {}, format="json").status_code
+            == 200
+        )
+        delivered = clerk.post(
+            f"/api/v1/cases/{case_id}/actions/deliver_for_execution", {}, format="json"
+        ).json()
+        assert delivered["transfer"]["to_unit"] == city.counties["gusu"].corrections.name
+        corrections = client_for(city, "gusu.corrections")
+        corrections.post(f"/api/v1/transfers/{delivered['transfer']['id']}/accept", {}, format="json")
+        final = corrections.get(f"/api/v1/cases/{case_id}").json()
+    assert final["stage"] == "execution" and final["execution_unit"] == city.counties["gusu"].corrections.name
+    assert [p["custody"] for p in final["parties"]] == ["serving"]
     # another county's corrections officer sees nothing
     other = client_for(city, "wuzhong.corrections")
     assert other.get(f"/api/v1/cases/{case_id}").status_code == 404

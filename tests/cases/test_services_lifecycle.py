@@ -261,3 +261,22 @@ def test_verdict_is_checked_against_the_criminal_law(city: City) -> None:
     assert long_probation.value.code == "verdict_invalid"
     with pytest.raises(NotFound):
         act(city, "wuzhong.judge", case_id, "pronounce", options={"verdict": {"penalty": "none"}})
+
+
+def test_release_lets_a_holiday_move_the_last_day_again(city: City) -> None:
+    """The 1-month 补充侦查 limit from 2025-09-01 ends on 10-01 (国庆): it stays there while a suspect
+    is in custody and moves to 10-09 once he is released (刑诉法第105条: custody on the expiry day)."""
+    with time_machine.travel("2025-08-20 10:00 +0800"):
+        case_id = register_case(city)
+        party = Case.objects.get(pk=case_id).parties.get()
+        act(city, "gusu.police_leader", case_id, "detain", party_ids=[party.pk])
+        act(city, "gusu.police_leader", case_id, "transfer_for_prosecution")
+        accept(city, "gusu.procu", case_id)
+    with time_machine.travel("2025-09-01 09:00 +0800"):
+        act(city, "gusu.procu_leader", case_id, "return_for_supplementary", reason="补充鉴定")
+    clock = Clock.objects.get(case_id=case_id, rule="supplementary_investigation")
+    assert clock.in_custody and clock.due.isoformat() == "2025-10-01"
+    with time_machine.travel("2025-09-02 09:00 +0800"):
+        act(city, "gusu.police_leader", case_id, "release", party_ids=[party.pk], reason="变更强制措施")
+    clock.refresh_from_db()
+    assert not clock.in_custody and clock.due.isoformat() == "2025-10-09"

@@ -184,6 +184,7 @@ class CaseListApi(APIView):
         ],
         responses=OpenApiTypes.OBJECT,
         summary="案件列表与检索（案件编号、当事人姓名、罪名）",
+        operation_id="cases_list",
     )
     def get(self, request: Request) -> Response:
         qs = selectors.case_search(

@@ -80,3 +80,21 @@ def clocks_reopen(*, case: Case, by: str, stopped_at: datetime) -> int:
     return Clock.objects.filter(
         case=case, status=ClockStatus.STOPPED, stopped_by=by, stopped_at=stopped_at
     ).update(status=ClockStatus.RUNNING, stopped_at=None, stopped_by="")
+
+
+def clocks_follow_custody(*, case: Case) -> int:
+    """刑诉法第105条: whether a last day on a holiday moves depends on custody *on the expiry day*.
+    When a suspect is released or taken into custody, his running clocks (and the case's, which
+    follow "anyone in custody") are recomputed with the new flag. Returns how many changed."""
+    parties = {p.pk: Custody(p.custody).in_custody for p in case.parties.all()}
+    anyone = any(parties.values())
+    changed = 0
+    for clock in Clock.objects.filter(case=case, status=ClockStatus.RUNNING):
+        in_custody = parties.get(clock.party_id, anyone) if clock.party_id else anyone
+        if in_custody == clock.in_custody:
+            continue
+        result = compute(clock.rule, clock.started_at, in_custody=in_custody)
+        clock.in_custody, clock.due, clock.due_at = in_custody, result.due, result.due_at
+        clock.save(update_fields=["in_custody", "due", "due_at"])
+        changed += 1
+    return changed

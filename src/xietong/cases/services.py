@@ -593,6 +593,8 @@ def _apply(
     case.version += 1
     case.updated_at = now
     case.save()
+    if spec.custody_to is not None:
+        clocks.clocks_follow_custody(case=case)
     _start_clocks(case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT)
 
     entry = ledger_append(
