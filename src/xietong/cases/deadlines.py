@@ -32,6 +32,7 @@ import chinese_calendar
 __all__ = [
     "RULES",
     "SHANGHAI",
+    "STATUS_LABELS",
     "STATUS_MARKERS",
     "ChineseHolidayCalendar",
     "DeadlineResult",
@@ -47,6 +48,8 @@ SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 """Days are counted on the Beijing-time calendar: the courts and agencies all work in UTC+8."""
 
 STATUS_MARKERS: Final = frozenset({"✅", "🔶", "⚠️", "🧮"})
+# Words for the markers, for pages and reports (emoji glyphs are missing from many office fonts).
+STATUS_LABELS: Final = {"✅": "已核对原文", "🔶": "仅见二手来源", "⚠️": "未经核实，可配置", "🧮": "依条文推算"}
 """Spec §0: confirmed in the primary text, secondary source only, unconfirmed, derived."""
 
 _MAX_ROLL_OVER_DAYS: Final = 366
@@ -84,6 +87,10 @@ class Rule:
             raise ValueError(f"{self.code}: extra_days only extends month periods (一个半月)")
         if not self.articles:
             raise ValueError(f"{self.code}: every rule must cite its articles")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
     @property
     def period_text(self) -> str:

@@ -144,20 +144,32 @@ GUARDS: dict[str, Callable[[ActContext], None]] = {
 }
 
 
+def _verdict_of(case: Case) -> Verdict | None:
+    return Verdict(**case.verdict) if case.verdict else None
+
+
+def _detained(parties: list[Party]) -> bool:
+    return any(p.custody in {"detained", "arrested"} for p in parties)
+
+
+def _fast(case: Case) -> bool:
+    return case.fast_track and case.plea
+
+
+Condition = Callable[[Case, list[Party]], bool]
+CONDITIONS: dict[str, Condition] = {
+    "any_selected_detained": lambda case, parties: _detained(parties),
+    "none_selected_detained": lambda case, parties: not _detained(parties),
+    "fast_track": lambda case, parties: _fast(case),
+    "not_fast_track": lambda case, parties: not _fast(case),
+    "procedure_ordinary": lambda case, parties: case.trial_procedure in {"", "ordinary"},
+    "procedure_summary": lambda case, parties: case.trial_procedure == "summary",
+    "procedure_fast": lambda case, parties: case.trial_procedure == "fast",
+    "custodial_sentence": lambda case, parties: bool((v := _verdict_of(case)) and v.custodial),
+    "community_sentence": lambda case, parties: bool((v := _verdict_of(case)) and v.community),
+}
+
+
 def clock_condition(name: str | None, *, case: Case, parties: list[Party]) -> bool:
     """Conditions on ``ClockStart`` rows: which variant of a limit applies."""
-    if name is None:
-        return True
-    verdict = Verdict(**case.verdict) if case.verdict else None
-    detained = any(p.custody in {"detained", "arrested"} for p in parties)
-    return {
-        "any_selected_detained": detained,
-        "none_selected_detained": not detained,
-        "fast_track": case.fast_track and case.plea,
-        "not_fast_track": not (case.fast_track and case.plea),
-        "procedure_ordinary": case.trial_procedure in {"", "ordinary"},
-        "procedure_summary": case.trial_procedure == "summary",
-        "procedure_fast": case.trial_procedure == "fast",
-        "custodial_sentence": bool(verdict and verdict.custodial),
-        "community_sentence": bool(verdict and verdict.community),
-    }[name]
+    return name is None or CONDITIONS[name](case, parties)
