@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export XIETONG_HOME ?= $(CURDIR)/var
-APT_PACKAGES := chromium fonts-wqy-zenhei
+APT_PACKAGES := chromium fonts-wqy-zenhei tesseract-ocr tesseract-ocr-chi-sim
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
 .PHONY: demo test install apt lint serve clean
@@ -24,7 +24,7 @@ install: $(STAMP)
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "==> 安装系统软件包:$$missing（浏览器测试用 Chromium、中文字体）"; \
+	  echo "==> 安装系统软件包:$$missing（Chromium 浏览器测试、中文字体、Tesseract 中文 OCR）"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	    || { echo "!! apt-get 安装失败:$$missing。请手动安装后重试。"; exit 1; }; \

@@ -28,9 +28,11 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
+    path("api/v1/", include(("xietong.dossier.urls_api", "dossier-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("xietong.dossier.urls")),
     path("", include("xietong.web.urls")),
 ]
 

@@ -170,6 +170,16 @@ _ALL_PRE_TRIAL = frozenset(
     {Stage.INVESTIGATION, Stage.ARREST_REVIEW, Stage.PROSECUTION_REVIEW, Stage.SUPPLEMENTARY}
 )
 _CUSTODY_CLOCKS = ("bail_max", "residential_surveillance_max")
+# Closed when the file leaves the police; a clock stopped this way (not by its own act) stays visible
+# to supervision as "ended by transfer", so an unnotified family is not forgotten.
+_POLICE_24H_CLOCKS = (
+    "detention_to_jail",
+    "detention_family_notice",
+    "detention_interrogation",
+    "arrest_family_notice",
+    "arrest_interrogation",
+    "arrest_receipt",
+)
 
 
 def _actions() -> tuple[Action, ...]:
@@ -416,6 +426,7 @@ def _actions() -> tuple[Action, ...]:
                 "arrest_request",
                 "arrest_request_extended",
                 *_CUSTODY_CLOCKS,
+                *_POLICE_24H_CLOCKS,
             ),
             starts=(
                 ClockStart("prosecution_review", when=When.ACCEPT, condition="not_fast_track"),

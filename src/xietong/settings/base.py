@@ -31,9 +31,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: the platform runs offline
     "django_htmx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "xietong.orgs",
     "xietong.ledger",
     "xietong.cases",
+    "xietong.dossier",
     "xietong.web",
     "xietong.demo",
     "xietong.bench",
@@ -146,6 +149,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Background jobs: a queue table in the platform database (django-tasks-db). Embedded: a worker
+# thread in the server process; production: `xietong db_worker` on any number of machines.
+TASK_QUEUES = ["default", "dossier"]  # dossier: rendering and OCR, which may get workers of their own
+TASKS = {
+    "default": {
+        "BACKEND": env_str("XIETONG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": TASK_QUEUES,
+    }
+}
+XIETONG_TASK_LEASE_SECONDS = env_int("XIETONG_TASK_LEASE_SECONDS", 3600)
+XIETONG_BLOB_ROOT = Path(env_str("XIETONG_BLOB_ROOT", str(XIETONG_HOME / "blobs")))
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -1,0 +1,103 @@
+"""Chinese full-text search over OCR text (F3). Text is cut into words with jieba
+(``cut_for_search``) and the words, joined by spaces, are indexed by the database's own engine:
+SQLite FTS5 (external-content table kept in step by triggers) or PostgreSQL ``tsvector`` with the
+``simple`` configuration and a GIN index — neither database has a Chinese parser of its own
+(DEPENDENCIES.md). Results are always restricted to cases the user may read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from xietong.cases.models import Case
+from xietong.dossier.models import PageIndex
+
+_PUNCT = re.compile(r"[\s\"'`*^(){}\[\]:;,.!?，。、；：？！“”‘’（）《》〔〕【】—…·-]+")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokens(text: str) -> list[str]:
+    words = (w.strip() for w in _jieba().cut_for_search(text))
+    return [w for w in words if w and not _PUNCT.fullmatch(w)]
+
+
+def index_page(*, page_id: int, case_id: int, text: str) -> None:
+    PageIndex.objects.update_or_create(
+        page_id=page_id, defaults={"case_id": case_id, "tokens": " ".join(tokens(text))}
+    )
+
+
+@dataclass
+class Hit:
+    page_id: int
+    case_id: int
+    rank: float
+
+
+def _query_terms(query: str) -> list[str]:
+    terms: list[str] = []
+    for word in tokens(query):
+        if word not in terms:
+            terms.append(word)
+    return terms[:12]
+
+
+def search_pages(*, cases: QuerySet[Case], query: str, limit: int = 50, offset: int = 0) -> list[Hit]:
+    """Pages of ``cases`` (already scoped to the user) whose text has every word of ``query``."""
+    terms = _query_terms(query)
+    if not terms:
+        return []
+    case_sql, case_params = cases.values("pk").query.sql_with_params()
+    table = PageIndex._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT p.page_id, p.case_id, ts_rank(to_tsvector('simple', p.tokens), q) AS rank "  # noqa: S608
+            f"FROM {table} p, plainto_tsquery('simple', %s) q "
+            f"WHERE to_tsvector('simple', p.tokens) @@ q AND p.case_id IN ({case_sql}) "
+            f"ORDER BY rank DESC, p.page_id LIMIT %s OFFSET %s"
+        )
+        params: list[Any] = [" ".join(terms), *case_params, limit, offset]
+    else:
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            f"SELECT p.page_id, p.case_id, -f.rank AS rank FROM {table}_fts f "  # noqa: S608
+            f"JOIN {table} p ON p.id = f.rowid "
+            f"WHERE {table}_fts MATCH %s AND p.case_id IN ({case_sql}) "
+            f"ORDER BY f.rank, p.page_id LIMIT %s OFFSET %s"
+        )
+        params = [match, *case_params, limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Hit(page_id=r[0], case_id=r[1], rank=float(r[2])) for r in cursor.fetchall()]
+
+
+def snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:
+    """A window of the page text around the first hit, with the spans of every query word in it."""
+    terms = sorted(set(_query_terms(query)), key=len, reverse=True)
+    flat = text.replace("\n", " ")
+    first = min((i for i in (flat.find(t) for t in terms) if i >= 0), default=0)
+    start = max(0, first - width // 2)
+    window = flat[start : start + width * 2]
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        for m in re.finditer(re.escape(term), window):
+            if not any(a <= m.start() < b for a, b in spans):
+                spans.append((m.start(), m.end()))
+    return ("…" if start else "") + window, sorted(
+        (a + (1 if start else 0), b + (1 if start else 0)) for a, b in spans
+    )
