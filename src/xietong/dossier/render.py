@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, ImageSequence, ImageStat, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, ImageSequence, UnidentifiedImageError
 
 PAGE_DPI = 200  # enough for OCR of 5号字 and for reading zoomed; about 250 KB per A4 page as JPEG
 THUMB_WIDTH = 160
@@ -42,12 +42,13 @@ def _jpeg(img: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def _skew_degrees(gray: Image.Image) -> float:
+def _skew_degrees(gray: Image.Image, paper: float = 255.0) -> float:
     """Estimate text-line skew by projection profiles: rotate a small binarised copy and keep the
     angle whose row sums vary most (text lines line up)."""
     small = gray.copy()
     small.thumbnail((500, 700))
-    binary = small.point(lambda v: 255 if v < 128 else 0)
+    threshold = paper - 60
+    binary = small.point(lambda v: 255 if v < threshold else 0)
     best_angle, best_score = 0.0, -1.0
     for tenth in range(-60, 61, 5):
         angle = tenth / 10
@@ -59,23 +60,26 @@ def _skew_degrees(gray: Image.Image) -> float:
 
 
 def quality_flags(img: Image.Image) -> list[str]:
-    """Flags shown to the uploader before transfer: blank, dark, skewed, unreadable (blurred or
-    washed out)."""
+    """Flags shown to the uploader before transfer: blank, dark, skewed, unreadable (washed out or
+    blurred). Measured on a small greyscale copy: paper = median grey, ink = pixels well below it."""
     gray = ImageOps.grayscale(img)
     small = gray.copy()
     small.thumbnail((800, 1100))
-    stat = ImageStat.Stat(small)
-    mean, stddev = stat.mean[0], stat.stddev[0]
-    flags = []
-    ink = float((np.asarray(small) < 128).mean())
-    if ink < 0.002 or stddev < 4:
+    pixels = np.asarray(small, dtype=np.float64)
+    paper = float(np.median(pixels))
+    ink = pixels < paper - 60
+    ink_share = float(ink.mean())
+    if ink_share < 0.001:
         return ["blank"]
-    if mean < 110:
+    flags = []
+    if paper < 110:
         flags.append("dark")
-    edges = small.filter(ImageFilter.FIND_EDGES)
-    if ImageStat.Stat(edges).stddev[0] < 12 or stddev < 25:
+    darkest = float(np.sort(pixels, axis=None)[: max(1, pixels.size // 200)].mean())
+    edges = np.asarray(small.filter(ImageFilter.FIND_EDGES), dtype=np.float64)
+    sharpness = float((edges > 60).mean()) / ink_share  # sharp glyphs have about as much edge as ink
+    if paper - darkest < 100 or sharpness < 0.35:
         flags.append("unreadable")
-    if abs(_skew_degrees(gray)) >= 1.5:
+    if abs(_skew_degrees(gray, paper)) >= 1.5:
         flags.append("skewed")
     return flags
 

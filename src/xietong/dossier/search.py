@@ -50,10 +50,19 @@ class Hit:
 
 
 def _query_terms(query: str) -> list[str]:
+    """Words to look for. jieba may cut the same phrase differently in a query and in a page
+    (「电动自行车」 alone, 「电动 自行车」 in a sentence), so a long query word is replaced by its
+    two-character dictionary words, which ``cut_for_search`` always puts in the index too."""
+    jieba = _jieba()
     terms: list[str] = []
-    for word in tokens(query):
-        if word not in terms:
-            terms.append(word)
+    for word in jieba.cut(query):
+        word = word.strip()
+        if not word or _PUNCT.fullmatch(word):
+            continue
+        grams = [word[i : i + 2] for i in range(len(word) - 1) if jieba.dt.FREQ.get(word[i : i + 2])]
+        for term in grams if len(word) > 2 and grams else [word]:
+            if term not in terms:
+                terms.append(term)
     return terms[:12]
 
 
@@ -88,7 +97,7 @@ def search_pages(*, cases: QuerySet[Case], query: str, limit: int = 50, offset: 
 
 def snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:
     """A window of the page text around the first hit, with the spans of every query word in it."""
-    terms = sorted(set(_query_terms(query)), key=len, reverse=True)
+    terms = sorted(set(query.split()) | set(_query_terms(query)), key=len, reverse=True)
     flat = text.replace("\n", " ")
     first = min((i for i in (flat.find(t) for t in terms) if i >= 0), default=0)
     start = max(0, first - width // 2)
