@@ -154,6 +154,7 @@ class _Ctx:
     place: str = ""
     confessed: bool = True
     ending: str = ""
+    latest: datetime | None = None  # nothing in the text happens after this (the filing date)
     _victims: list[str] = field(default_factory=list)
 
     @property
@@ -187,6 +188,11 @@ class _Ctx:
     def later(self, days: int) -> str:
         """A follow-up date, written "同年4月2日" like real documents do."""
         d: date = (self.occurred_at + timedelta(days=days)).date()
+        if self.latest is not None:
+            days = min(days, max(0, (self.latest.date() - self.occurred_at.date()).days))
+            d = (self.occurred_at + timedelta(days=days)).date()
+        if days == 0:
+            return "当日"
         if days == 1:
             return "次日"
         prefix = "同年" if d.year == self.occurred_at.year else f"{d.year}年"
@@ -1090,6 +1096,7 @@ def generate_facts(
     town: Town,
     occurred_at: datetime,
     variant: int | None = None,
+    latest: datetime | None = None,
 ) -> CaseFacts:
     """Write a 案情 paragraph for ``charge`` set in ``town`` at ``occurred_at``.
 
@@ -1116,6 +1123,7 @@ def generate_facts(
         occurred_at=occurred_at.astimezone(_CST) if occurred_at.tzinfo else occurred_at,
         road=road,
         road2=road2,
+        latest=latest.astimezone(_CST) if latest is not None and latest.tzinfo else latest,
     )
     body, amount = template.body(ctx)
     unnamed = [name for name in ctx.suspects if name not in body]

@@ -146,6 +146,7 @@ def generate_case(
         county=county,
         town=county.towns[town_index],
         occurred_at=start - timedelta(days=rng.uniform(0, 3)),
+        latest=start + timedelta(days=2),
     )
     police = place.branch if rng.random() < 0.7 or not stations else rng.choice(stations)
     data = services.RegisterInput(
@@ -386,3 +387,39 @@ def pending_approvals() -> int:
 
 
 __all__ = ["Stage", "generate"]
+
+
+def attach_scans(*, count: int, seed: int = 11) -> int:
+    """Give ``count`` cases that have reached the procuratorate a scanned volume, uploaded by the
+    unit that holds them through the real upload services; OCR runs in the background job queue."""
+    from xietong.demo.scans import volume_pdf
+    from xietong.dossier import services as dossier
+
+    rng = random.Random(seed)
+    staff = Staff.load()
+    made = 0
+    candidates = Case.objects.filter(
+        stage__in=["prosecution_review", "first_instance", "arrest_review", "investigation"]
+    ).order_by("id")
+    for case in candidates:
+        if made >= count:
+            break
+        handler = staff.handler.get(case.holder_unit_id)
+        suspects = list(case.parties.values_list("name", flat=True))
+        data = volume_pdf(
+            rng=rng,
+            title=case.title,
+            number=case.number,
+            unit=case.police_unit.name,
+            facts=case.facts,
+            suspects=suspects,
+        )
+        if data is None or handler is None:
+            return made
+        upload = dossier.upload_start(
+            user=handler, case_id=case.pk, filename=f"{case.number}-卷一.pdf", size=len(data)
+        )
+        dossier.upload_chunk(user=handler, upload_id=upload.pk, offset=0, data=data)
+        dossier.upload_finish(user=handler, upload_id=upload.pk, title="诉讼卷")
+        made += 1
+    return made

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
-from xietong.demo.generator import generate
+from xietong.demo.generator import attach_scans, generate
 from xietong.demo.units import create_org
 from xietong.ledger.services import ledger_integrate_all
 from xietong.orgs.models import Unit
@@ -23,8 +24,15 @@ class Command(BaseCommand):
         parser.add_argument("verb", choices=["load", "cases"])
         parser.add_argument("--cases", type=int, default=300)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--scans", type=int, default=12, help="上传扫描卷宗的案件数")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The loader only queues background work; the server's worker does it (a worker thread
+        # here would die with this command, mid-job).
+        with override_settings(XIETONG_INPROCESS_TASKS=False):
+            self._load(options)
+
+    def _load(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
         if options["verb"] == "load":
             if Unit.objects.exists():
@@ -42,6 +50,9 @@ class Command(BaseCommand):
 
         generate(count=total, seed=options["seed"], progress=progress)
         sys.stdout.write("\n")
+        scans = attach_scans(count=min(options["scans"], total))
+        if scans:
+            self.stdout.write(f"已为 {scans} 件案件上传扫描卷宗；服务启动后在后台拆页、识别。")
         heads = ledger_integrate_all()
         self.stdout.write(
             f"完成：{total} 件案件，默克尔树签名 {heads} 次，用时 {time.perf_counter() - started:.0f} 秒。"
