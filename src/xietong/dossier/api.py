@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xietong.dossier import selectors, services
-from xietong.dossier.models import Upload, Volume
+from xietong.dossier.models import Evidence, Upload, Volume
 from xietong.errors import ValidationFailed
 from xietong.orgs.models import User
 
@@ -47,8 +47,24 @@ def upload_out(upload: Upload) -> dict[str, Any]:
     }
 
 
+def evidence_out(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "kind": "evidence",
+        "id": evidence.pk,
+        "case_id": evidence.case_id,
+        "number": evidence.number,
+        "title": evidence.title,
+        "source_name": evidence.source_name,
+        "content_type": evidence.blob.content_type,
+        "size": evidence.blob.size,
+        "sha256": evidence.blob.sha256,
+        "url": f"/evidence/{evidence.pk}/media",
+    }
+
+
 def volume_out(volume: Volume) -> dict[str, Any]:
     return {
+        "kind": "volume",
         "id": volume.pk,
         "case_id": volume.case_id,
         "number": volume.number,
@@ -118,17 +134,23 @@ class UploadFinishApi(APIView):
     def post(self, request: Request, upload_id: str) -> Response:
         data = UploadFinishIn(data=request.data)
         data.is_valid(raise_exception=True)
-        volume = services.upload_finish(
+        result = services.upload_finish(
             user=_me(request), upload_id=upload_id, title=data.validated_data["title"]
         )
-        return Response(volume_out(volume), status=201)
+        if isinstance(result, Evidence):
+            return Response(evidence_out(result), status=201)
+        return Response(volume_out(result), status=201)
 
 
 class CaseVolumesApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="案件的卷宗及处理进度")
     def get(self, request: Request, case_id: int) -> Response:
-        volumes = selectors.volumes_of_case(user=_me(request), case_id=case_id).select_related("source")
-        return Response({"results": [volume_out(v) for v in volumes]})
+        user = _me(request)
+        volumes = selectors.volumes_of_case(user=user, case_id=case_id).select_related("source")
+        evidence = selectors.evidence_of_case(user=user, case_id=case_id)
+        return Response(
+            {"results": [volume_out(v) for v in volumes], "evidence": [evidence_out(e) for e in evidence]}
+        )
 
 
 class VolumeApi(APIView):

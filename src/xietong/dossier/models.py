@@ -56,6 +56,30 @@ class Volume(models.Model):
         return f"{self.case_id} 第{self.number}卷 {self.title}"
 
 
+class Evidence(models.Model):
+    """Electronic evidence that is not a scanned volume: audio and video (视听资料), played in the
+    browser with seeking (HTTP range requests)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    number = models.PositiveSmallIntegerField("编号")
+    title = models.CharField("名称", max_length=200)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    source_name = models.CharField("原文件名", max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "number"]
+        constraints = [models.UniqueConstraint(fields=["case", "number"], name="uniq_evidence_number")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 证据{self.number} {self.title}"
+
+    @property
+    def is_video(self) -> bool:
+        return self.blob.content_type.startswith("video/")
+
+
 class OcrStatus(models.TextChoices):
     PENDING = "pending", "待识别"
     DONE = "done", "已识别"
@@ -124,6 +148,7 @@ class Upload(models.Model):
     status = models.CharField(max_length=10, choices=UploadStatus.choices, default=UploadStatus.RECEIVING)
     error = models.TextField(blank=True)
     volume = models.ForeignKey(Volume, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evidence = models.ForeignKey(Evidence, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -155,3 +180,14 @@ class PageView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.page_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class EvidenceView(models.Model):
+    """Who played which audio or video when."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="views")
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → evidence {self.evidence_id} @ {self.at:%Y-%m-%d %H:%M}"

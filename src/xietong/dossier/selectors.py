@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from xietong.cases.selectors import case_get_visible, case_list_visible_to
 from xietong.dossier import search
-from xietong.dossier.models import CatalogueEntry, Page, Volume
+from xietong.dossier.models import CatalogueEntry, Evidence, Page, Volume
 from xietong.errors import NotFound
 from xietong.orgs.models import User
 
@@ -16,6 +16,19 @@ from xietong.orgs.models import User
 def volumes_of_case(*, user: User, case_id: int) -> QuerySet[Volume]:
     case = case_get_visible(user=user, case_id=case_id)
     return Volume.objects.filter(case=case).order_by("number")
+
+
+def evidence_of_case(*, user: User, case_id: int) -> QuerySet[Evidence]:
+    case = case_get_visible(user=user, case_id=case_id)
+    return Evidence.objects.filter(case=case).select_related("blob").order_by("number")
+
+
+def evidence_get_visible(*, user: User, evidence_id: int) -> Evidence:
+    evidence = Evidence.objects.select_related("blob").filter(pk=evidence_id).first()
+    if evidence is None:
+        raise NotFound("证据不存在或无权查看", code="evidence_not_found")
+    case_get_visible(user=user, case_id=evidence.case_id)
+    return evidence
 
 
 def volume_get_visible(*, user: User, volume_id: int) -> Volume:

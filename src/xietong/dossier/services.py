@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from xietong.cases.procedure import HANDLERS
 from xietong.cases.selectors import case_visible_to
 from xietong.dossier import blobs, render, search
 from xietong.dossier.models import (
+    Blob,
     CatalogueEntry,
+    Evidence,
+    EvidenceView,
     OcrStatus,
     Page,
     PageView,
@@ -29,7 +33,7 @@ from xietong.dossier.models import (
     Volume,
     VolumeStatus,
 )
-from xietong.dossier.sniff import LABELS, SCAN_TYPES, expected_type, sniff_path
+from xietong.dossier.sniff import LABELS, MEDIA_TYPES, SCAN_TYPES, expected_type, same_kind, sniff_path
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from xietong.ledger.services import Actor, ledger_append
 from xietong.orgs.models import Duty, User
@@ -94,8 +98,11 @@ def upload_start(*, user: User, case_id: int, filename: str, size: int, sha256: 
     if case is None:
         raise NotFound("案件不存在", code="case_not_found")
     _may_add_material(user, case)
-    if expected_type(filename) not in SCAN_TYPES:
-        raise ValidationFailed("只支持 PDF、JPEG、PNG、TIFF 格式的扫描卷宗", code="unsupported_type")
+    if expected_type(filename) not in SCAN_TYPES | MEDIA_TYPES:
+        raise ValidationFailed(
+            "只支持扫描卷宗（PDF、JPEG、PNG、TIFF）和视听资料（MP3、WAV、M4A、MP4、WebM）",
+            code="unsupported_type",
+        )
     if size <= 0:
         raise ValidationFailed("文件为空（0 字节）", code="empty_file")
     if size > MAX_UPLOAD:
@@ -157,12 +164,16 @@ def upload_chunk(
         return upload
 
 
-def upload_finish(*, user: User, upload_id: UploadId, title: str = "") -> Volume:
-    """Check the whole file (size, declared SHA-256, real type, readable pages) and make it a volume.
-    On any failure nothing is stored and the upload says why."""
+def upload_finish(*, user: User, upload_id: UploadId, title: str = "") -> Volume | Evidence:
+    """Check the whole file (size, declared SHA-256, real type, readable pages) and make it a volume
+    (scans) or an item of e-evidence (audio, video). On any failure nothing is stored and the upload
+    says why. Finishing twice returns the same result."""
     upload = _own_upload(user, upload_id)
-    if upload.status == UploadStatus.COMPLETE and upload.volume_id:
-        return Volume.objects.get(pk=upload.volume_id)  # finishing twice returns the same volume
+    if upload.status == UploadStatus.COMPLETE:
+        if upload.volume_id:
+            return Volume.objects.get(pk=upload.volume_id)
+        if upload.evidence_id:
+            return Evidence.objects.get(pk=upload.evidence_id)
     if upload.received != upload.size:
         raise Conflict(f"文件尚未传完（{upload.received}/{upload.size} 字节）", code="upload_incomplete")
     part = _part_path(upload)
@@ -177,8 +188,8 @@ def upload_finish(*, user: User, upload_id: UploadId, title: str = "") -> Volume
     actual = sniff_path(part)
     claimed = expected_type(upload.filename)
     if actual is None:
-        raise fail("无法识别的文件内容，请上传 PDF 或图像", "unrecognised_content")
-    if actual != claimed:
+        raise fail("无法识别的文件内容，请上传 PDF、图像、音频或视频", "unrecognised_content")
+    if not same_kind(actual, claimed):
         raise fail(
             f"文件内容是 {LABELS.get(actual, actual)}，与扩展名（{Path(upload.filename).suffix}）不符",
             "type_mismatch",
@@ -186,45 +197,88 @@ def upload_finish(*, user: User, upload_id: UploadId, title: str = "") -> Volume
     digest = blobs.sha256_of_file(part)
     if upload.sha256 and digest != upload.sha256:
         raise fail("整体校验值不一致，文件在传输中损坏，请重新上传", "checksum_mismatch")
-    try:
-        pages = render.count_pages(part, actual)
-    except render.RenderError as exc:
-        raise fail(exc.message, exc.code) from exc
+    pages = 0
+    if actual in SCAN_TYPES:
+        try:
+            pages = render.count_pages(part, actual)
+        except render.RenderError as exc:
+            raise fail(exc.message, exc.code) from exc
     blob = blobs.blob_put_file(part, content_type=actual, sha256=digest)
     with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()  # serialise volume numbers and the chain
-        number = (Volume.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
-        volume = Volume.objects.create(
-            case=case,
-            number=number,
-            title=title.strip()[:100] or f"第{number}卷",
-            source=blob,
-            source_name=upload.filename,
-            page_count=pages,
-            uploaded_by=user,
-            uploaded_at=servertime.now(),
-        )
-        upload.status, upload.volume = UploadStatus.COMPLETE, volume
-        upload.save(update_fields=["status", "volume"])
-        ledger_append(
-            case_id=case.pk,
-            actor=_actor(user),
-            action="volume_upload",
-            payload={
-                "label": "上传卷宗",
-                "volume": number,
-                "title": volume.title,
-                "file": upload.filename,
-                "sha256": digest,
-                "size": blob.size,
-                "pages": pages,
-            },
-        )
-        from xietong.dossier.tasks import volume_process_task
-
-        jobs.enqueue_on_commit(volume_process_task, volume.pk)
+        Case.objects.select_for_update().filter(pk=case.pk).first()  # serialise numbers and the chain
+        result: Volume | Evidence
+        if actual in SCAN_TYPES:
+            result = _volume_create(user, upload, blob, title, pages)
+            upload.volume = result
+        else:
+            result = _evidence_create(user, upload, blob, title)
+            upload.evidence = result
+        upload.status = UploadStatus.COMPLETE
+        upload.save(update_fields=["status", "volume", "evidence"])
     part.unlink(missing_ok=True)
+    return result
+
+
+def _volume_create(user: User, upload: Upload, blob: Blob, title: str, pages: int) -> Volume:
+    case = upload.case
+    number = (Volume.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
+    volume = Volume.objects.create(
+        case=case,
+        number=number,
+        title=title.strip()[:100] or f"第{number}卷",
+        source=blob,
+        source_name=upload.filename,
+        page_count=pages,
+        uploaded_by=user,
+        uploaded_at=servertime.now(),
+    )
+    ledger_append(
+        case_id=case.pk,
+        actor=_actor(user),
+        action="volume_upload",
+        payload={
+            "label": "上传卷宗",
+            "volume": number,
+            "title": volume.title,
+            "file": upload.filename,
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "pages": pages,
+        },
+    )
+    from xietong.dossier.tasks import volume_process_task
+
+    jobs.enqueue_on_commit(volume_process_task, volume.pk)
     return volume
+
+
+def _evidence_create(user: User, upload: Upload, blob: Blob, title: str) -> Evidence:
+    case = upload.case
+    number = (Evidence.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
+    evidence = Evidence.objects.create(
+        case=case,
+        number=number,
+        title=title.strip()[:200] or Path(upload.filename).stem[:200],
+        blob=blob,
+        source_name=upload.filename,
+        uploaded_by=user,
+        uploaded_at=servertime.now(),
+    )
+    ledger_append(
+        case_id=case.pk,
+        actor=_actor(user),
+        action="evidence_upload",
+        payload={
+            "label": "上传视听资料",
+            "evidence": number,
+            "title": evidence.title,
+            "file": upload.filename,
+            "content_type": blob.content_type,
+            "sha256": blob.sha256,
+            "size": blob.size,
+        },
+    )
+    return evidence
 
 
 # ---------------------------------------------------------------- background processing
@@ -381,3 +435,11 @@ def volume_is_sealed(volume: Volume) -> bool:
 
 def page_view_log(*, user: User, page: Page) -> None:
     PageView.objects.create(user=user, page=page, at=servertime.now())
+
+
+def evidence_view_log(*, user: User, evidence: Evidence) -> None:
+    """Plays are logged like page views; a player's range requests within a minute count once."""
+    now = servertime.now()
+    recent = EvidenceView.objects.filter(user=user, evidence=evidence, at__gte=now - timedelta(minutes=1))
+    if not recent.exists():
+        EvidenceView.objects.create(user=user, evidence=evidence, at=now)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("volumes/<int:volume_id>/catalogue/", views.catalogue_save, name="catalogue-save"),
     path("pages/<int:page_id>/image", views.page_image, name="page-image"),
     path("pages/<int:page_id>/thumb", views.page_thumb, name="page-thumb"),
+    path("evidence/<int:evidence_id>/media", views.evidence_media, name="evidence-media"),
     path("search/", views.search_page, name="search"),
 ]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -23,9 +31,11 @@ def case_files(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _me(request)
     case = case_get_visible(user=user, case_id=case_id)
     volumes = list(selectors.volumes_of_case(user=user, case_id=case.pk))
+    evidence = list(selectors.evidence_of_case(user=user, case_id=case.pk))
     context = {
         "case": case,
         "volumes": volumes,
+        "evidence": evidence,
         "busy": any(v.status not in {VolumeStatus.READY, VolumeStatus.FAILED} for v in volumes),
         "can_upload": user.unit_id == case.holder_unit_id,
     }
@@ -77,6 +87,42 @@ def page_image(request: HttpRequest, page_id: int) -> HttpResponseBase:
 def page_thumb(request: HttpRequest, page_id: int) -> HttpResponseBase:
     page = selectors.page_get_visible(user=_me(request), page_id=page_id)
     return _blob_response(request, page.thumb)
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+@login_required
+@domain_errors
+def evidence_media(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
+    """Audio and video with HTTP range requests, so the browser can seek without downloading all."""
+    user = _me(request)
+    evidence = selectors.evidence_get_visible(user=user, evidence_id=evidence_id)
+    services.evidence_view_log(user=user, evidence=evidence)
+    blob = evidence.blob
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    if not match or not (match.group(1) or match.group(2)):
+        response = _blob_response(request, blob)
+        response["Accept-Ranges"] = "bytes"
+        return response
+    start_text, end_text = match.groups()
+    if start_text:
+        start = int(start_text)
+        end = min(int(end_text), blob.size - 1) if end_text else blob.size - 1
+    else:  # suffix range: the last N bytes
+        start, end = max(0, blob.size - int(end_text)), blob.size - 1
+    if start > end or start >= blob.size:
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{blob.size}"
+        return refused
+    partial = StreamingHttpResponse(
+        blobs.blob_read_range(blob, start, end), status=206, content_type=blob.content_type
+    )
+    partial["Content-Range"] = f"bytes {start}-{end}/{blob.size}"
+    partial["Content-Length"] = str(end - start + 1)
+    partial["Accept-Ranges"] = "bytes"
+    partial["Cache-Control"] = "private, max-age=86400"
+    return partial
 
 
 @login_required

@@ -61,7 +61,8 @@
         show(li, file.size, file.size, "正在校验…");
         return api("POST", "/api/v1/uploads/" + up.id + "/finish", {title: ""}).then(function (vol) {
           localStorage.removeItem(key(file));
-          show(li, 1, 1, "已生成第" + vol.number + "卷（" + vol.page_count + "页），正在拆页和识别");
+          show(li, 1, 1, vol.kind === "evidence" ? "已保存为证据" + vol.number + "（视听资料）"
+            : "已生成第" + vol.number + "卷（" + vol.page_count + "页），正在拆页和识别");
           document.body.dispatchEvent(new Event("refresh-volumes"));
         });
       }
