@@ -302,10 +302,10 @@ def volume_process(*, volume_id: int, ocr: bool = True) -> Volume:
     done = set(Page.objects.filter(volume=volume).values_list("number", flat=True))
     start = max(done) + 1 if done else 1
     Volume.objects.filter(pk=volume.pk).update(status=VolumeStatus.RENDERING)
-    source = blobs.blob_path(volume.source.sha256)
     try:
-        for rendered in render.render_pages(source, volume.source.content_type, start=start):
-            _store_page(volume, rendered, engine)
+        with blobs.blob_local_path(volume.source) as source:
+            for rendered in render.render_pages(source, volume.source.content_type, start=start):
+                _store_page(volume, rendered, engine)
     except render.RenderError as exc:
         Volume.objects.filter(pk=volume.pk).update(status=VolumeStatus.FAILED, error=exc.message)
         return Volume.objects.get(pk=volume.pk)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "xietong.ledger",
     "xietong.cases",
     "xietong.dossier",
+    "xietong.review",
     "xietong.web",
     "xietong.demo",
     "xietong.bench",
@@ -161,6 +162,9 @@ TASKS = {
 }
 XIETONG_TASK_LEASE_SECONDS = env_int("XIETONG_TASK_LEASE_SECONDS", 3600)
 XIETONG_BLOB_ROOT = Path(env_str("XIETONG_BLOB_ROOT", str(XIETONG_HOME / "blobs")))
+# Empty: files under XIETONG_BLOB_ROOT. Production: s3://bucket/prefix?endpoint_url=https://…&region=…
+# (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or their *_FILE variants).
+XIETONG_STORAGE_URL = env_str("XIETONG_STORAGE_URL", "")
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

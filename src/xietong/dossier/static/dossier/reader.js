@@ -1,5 +1,9 @@
 // Online reader: page images load lazily as they scroll into view; the OCR text layer is laid over
 // each visible page as transparent, selectable text; zoom, rotate, jump, and search with highlights.
+// Beside a report (#reader[data-quote], F4): selected text is quoted with one gesture (the 「引用」
+// button that appears over a selection, or Alt+Q) as a bubbling CustomEvent "xt:quote" with detail
+// {text, volumeId, volumeNumber, pageId, pageNumber[, endPageId, endPageNumber]}; an "xt:jump" event
+// {pageNumber[, text]} sent to #reader scrolls to the page and marks the quoted text.
 (function () {
   "use strict";
   var reader = document.getElementById("reader");
@@ -24,7 +28,7 @@
           span.dataset.h = word[3] / h;
           layer.appendChild(span);
         });
-        sizeText(page); highlight(page);
+        sizeText(page); highlight(page); markQuote(page);
       });
   }
   function sizeText(page) {
@@ -98,4 +102,96 @@
       });
   });
   if (location.hash.indexOf("#page-") === 0) setTimeout(function () { jump(location.hash.slice(6)); }, 50);
+
+  // ---- quoting and jumping to a quotation (F4)
+  function markQuote(page) {
+    var want = (page.xtQuote || "").replace(/\s+/g, "");
+    if (!want || !page.dataset.textLoaded) return;
+    var spans = Array.prototype.slice.call(page.querySelectorAll(".textlayer span")), text = "", owner = [];
+    spans.forEach(function (s) {
+      s.classList.remove("quoted");
+      var t = s.textContent.replace(/\s+/g, "");
+      for (var i = 0; i < t.length; i++) owner.push(s);
+      text += t;
+    });
+    var at = text.indexOf(want), len = want.length;
+    if (at < 0) { len = Math.min(12, want.length); at = text.indexOf(want.slice(0, len)); }
+    for (var i = at; at >= 0 && i < at + len; i++) owner[i].classList.add("quoted");
+  }
+  reader.addEventListener("xt:jump", function (e) {
+    var d = e.detail || {}, el = document.getElementById("page-" + d.pageNumber);
+    if (!el) return;
+    el.xtQuote = d.text || "";
+    jump(d.pageNumber); markQuote(el);
+    el.classList.remove("xt-flash"); void el.offsetWidth; el.classList.add("xt-flash");
+  });
+  if (!reader.hasAttribute("data-quote")) return;
+
+  function pageOf(node) {
+    var el = node && (node.nodeType === 1 ? node : node.parentElement);
+    return el ? el.closest(".page") : null;
+  }
+  function joinWords(parts) {  // Chinese needs no spaces; keep one between two Latin/digit runs
+    return parts.reduce(function (out, p) {
+      return out + (out && /[A-Za-z0-9]$/.test(out) && /^[A-Za-z0-9]/.test(p) ? " " : "") + p;
+    }, "");
+  }
+  function selectedQuote() {
+    var sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
+    var range = sel.getRangeAt(0), parts = [];
+    var within = Array.prototype.filter.call(pages.querySelectorAll(".page"), function (p) { return range.intersectsNode(p); });
+    within.forEach(function (p) {
+      p.querySelectorAll(".textlayer span").forEach(function (s) {
+        if (!range.intersectsNode(s)) return;
+        var r = document.createRange();
+        r.selectNodeContents(s);
+        if (range.compareBoundaryPoints(Range.START_TO_START, r) > 0) r.setStart(range.startContainer, range.startOffset);
+        if (range.compareBoundaryPoints(Range.END_TO_END, r) < 0) r.setEnd(range.endContainer, range.endOffset);
+        parts.push(r.toString());
+      });
+    });
+    var text = joinWords(parts).trim();
+    if (!text) return null;
+    var first = within[0], last = within[within.length - 1];
+    var q = {text: text, volumeId: Number(reader.dataset.volume), volumeNumber: Number(reader.dataset.volumeNumber),
+             pageId: Number(first.dataset.pageId), pageNumber: Number(first.dataset.number)};
+    if (last !== first) { q.endPageId = Number(last.dataset.pageId); q.endPageNumber = Number(last.dataset.number); }
+    return q;
+  }
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn small xt-quote-btn";
+  button.textContent = "引用";
+  button.title = "插入报告，附卷页出处（Alt+Q）";
+  button.hidden = true;
+  button.style.position = "absolute";
+  button.style.zIndex = "20";
+  document.body.appendChild(button);
+  function placeButton() {
+    var sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount || !pageOf(sel.focusNode) && !pageOf(sel.anchorNode)) { button.hidden = true; return; }
+    var rects = sel.getRangeAt(0).getClientRects(), last = rects[rects.length - 1];
+    if (!last) { button.hidden = true; return; }
+    button.hidden = false;
+    var left = Math.min(last.right + 4, document.documentElement.clientWidth - button.offsetWidth - 8);
+    button.style.left = (left + window.scrollX) + "px";
+    button.style.top = (last.bottom + 6 + window.scrollY) + "px";
+  }
+  function quote() {
+    var q = selectedQuote();
+    if (!q) return false;
+    reader.dispatchEvent(new CustomEvent("xt:quote", {bubbles: true, detail: q}));
+    window.getSelection().removeAllRanges();
+    button.hidden = true;
+    return true;
+  }
+  document.addEventListener("mouseup", function (e) { if (e.target !== button) setTimeout(placeButton, 0); });
+  document.addEventListener("keyup", function (e) { if (e.shiftKey) placeButton(); });
+  document.addEventListener("selectionchange", function () { if (window.getSelection().isCollapsed) button.hidden = true; });
+  button.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the selection
+  button.addEventListener("click", quote);
+  document.addEventListener("keydown", function (e) {  // Alt+Q (⌥Q): Ctrl+Q / ⌘Q quit some browsers
+    if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyQ" && quote()) e.preventDefault();
+  });
 })();

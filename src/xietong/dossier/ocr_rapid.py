@@ -1,0 +1,276 @@
+"""Chinese OCR with the PP-OCRv6 models shipped inside the ``rapidocr`` wheel, run by onnxruntime.
+
+Only the model files come from ``rapidocr`` (its default det and rec models, which are inside the
+wheel: nothing is ever downloaded). The pipeline around them is ours, tuned for scanned A4 pages on
+a small CPU (figures in docs/ocr.md):
+
+- text lines are detected on a downscaled copy of the page (long side ``det_side`` pixels: a
+  200 dpi page has 30 px characters, far more than the detector needs);
+- no angle classifier: pages are upright after rendering (rotated pages are a reader operation);
+- each line is cut out of the full-resolution page along its (skewed) box and recognised in
+  batches of similar widths;
+- every line box is split into per-character boxes so the reader's text layer lines up with
+  the glyphs.
+
+Pure (no Django)."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from xietong.dossier.ocr import OcrResult, OcrUnavailable, _join_words
+
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+REC_HEIGHT = 48
+
+
+def models_dir() -> Path:
+    """The folder of model files inside the installed ``rapidocr`` wheel."""
+    spec = find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise OcrUnavailable("未安装 rapidocr（pip install rapidocr onnxruntime）")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    for name in (DET_MODEL, REC_MODEL):
+        if not (folder / name).is_file():
+            raise OcrUnavailable(f"rapidocr 安装包中缺少模型文件 {name}")
+    return folder
+
+
+@lru_cache(maxsize=8)
+def _session(path: str, threads: int) -> Any:
+    """One onnxruntime session per model file and thread count, shared by every engine in the
+    process (sessions are thread-safe and take a while to load)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise OcrUnavailable("未安装 onnxruntime（pip install onnxruntime）") from exc
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Idle threads must not spin: other work shares these cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=2)
+def _charset(path: str) -> list[str]:
+    """CTC labels: blank, the characters stored in the rec model, then a space."""
+    meta = _session(path, 1).get_modelmeta().custom_metadata_map
+    return ["", *meta["character"].splitlines(), " "]
+
+
+@dataclass
+class Line:
+    quad: np.ndarray  # 4 × 2 float32: top-left, top-right, bottom-right, bottom-left, page pixels
+    text: str = ""
+    score: float = 0.0
+
+
+def _order_quad(points: np.ndarray) -> np.ndarray:
+    """Corners as top-left, top-right, bottom-right, bottom-left."""
+    pts = points[np.argsort(points[:, 0])]
+    left, right = pts[:2], pts[2:]
+    tl, bl = left[np.argsort(left[:, 1])]
+    tr, br = right[np.argsort(right[:, 1])]
+    return np.array([tl, tr, br, bl], dtype=np.float32)
+
+
+def reading_order(quads: Sequence[np.ndarray]) -> list[list[int]]:
+    """Group boxes into visual rows (top to bottom), each row left to right. Two boxes share a row
+    when their vertical centres are closer than half the smaller box height."""
+    items = sorted(
+        range(len(quads)), key=lambda i: (float(quads[i][:, 1].mean()), float(quads[i][:, 0].min()))
+    )
+    rows: list[list[int]] = []
+    for i in items:
+        cy = float(quads[i][:, 1].mean())
+        height = float(np.ptp(quads[i][:, 1]))
+        if rows:
+            last = rows[-1][-1]
+            last_cy = float(quads[last][:, 1].mean())
+            last_h = float(np.ptp(quads[last][:, 1]))
+            if abs(cy - last_cy) < 0.5 * min(height, last_h):
+                rows[-1].append(i)
+                continue
+        rows.append([i])
+    return [sorted(row, key=lambda i: float(quads[i][:, 0].min())) for row in rows]
+
+
+def _char_weight(ch: str) -> float:
+    """Advance of a character in em: CJK and full-width forms take a whole em, the rest half."""
+    return 1.0 if unicodedata.east_asian_width(ch) in {"W", "F"} else 0.5
+
+
+def split_line_box(quad: np.ndarray | Sequence[Sequence[float]], text: str) -> list[list[object]]:
+    """Per-character boxes ``[x, y, w, h, ch]`` for a recognised line: the line's quadrilateral is
+    cut along its length in proportion to each character's advance (CJK 1 em, Latin and digits
+    half), and each piece is turned into an axis-aligned box in page pixels. Spaces get no box."""
+    q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+    tl, tr, br, bl = q
+    weights = [_char_weight(ch) for ch in text]
+    total = sum(weights)
+    out: list[list[object]] = []
+    if not text or total <= 0:
+        return out
+    start = 0.0
+    for ch, weight in zip(text, weights, strict=True):
+        a, b = start / total, (start + weight) / total
+        start += weight
+        if ch.isspace():
+            continue
+        corners = np.array([tl + (tr - tl) * a, tl + (tr - tl) * b, bl + (br - bl) * b, bl + (br - bl) * a])
+        x0, y0 = np.floor(corners.min(axis=0))
+        x1, y1 = np.ceil(corners.max(axis=0))
+        out.append([int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0)), ch])
+    return out
+
+
+class RapidOcrEngine:
+    """PP-OCRv6 small (det + rec) from the ``rapidocr`` wheel on onnxruntime.
+
+    ``det_side``: long side of the page copy given to the line detector. ``threads``: onnxruntime
+    threads per call (default: all cores, as the platform reads one page at a time).
+    ``squeeze``: horizontal scale of line images before recognition (< 1 is faster; the model
+    still has several time steps per character)."""
+
+    name = "rapidocr-ppocrv6"
+
+    def __init__(
+        self,
+        *,
+        det_side: int = 1024,
+        squeeze: float = 1.0,
+        threads: int | None = None,
+        batch: int = 8,
+        det_thresh: float = 0.3,
+        box_thresh: float = 0.5,
+        unclip_ratio: float = 1.6,
+        text_score: float = 0.5,
+    ):
+        try:
+            import cv2  # noqa: F401
+        except ImportError as exc:
+            raise OcrUnavailable("未安装 opencv（随 rapidocr 安装）") from exc
+        folder = models_dir()
+        self.det_path, self.rec_path = str(folder / DET_MODEL), str(folder / REC_MODEL)
+        self.threads = threads or max(1, min(os.cpu_count() or 1, 4))
+        self.det_side, self.squeeze, self.batch = det_side, squeeze, batch
+        self.det_thresh, self.box_thresh, self.unclip_ratio = det_thresh, box_thresh, unclip_ratio
+        self.text_score = text_score
+        self.det = _session(self.det_path, self.threads)
+        self.rec = _session(self.rec_path, self.threads)
+        self.charset = _charset(self.rec_path)
+        self.lock = threading.Lock()
+
+    # ------------------------------------------------------------ detection
+
+    def detect(self, gray: np.ndarray) -> list[np.ndarray]:
+        """Quadrilaterals of text lines in page pixels."""
+        import cv2
+
+        h, w = gray.shape
+        scale = min(1.0, self.det_side / max(h, w))
+        dw, dh = (max(32, round(w * scale / 32) * 32), max(32, round(h * scale / 32) * 32))
+        small = cv2.resize(gray, (dw, dh), interpolation=cv2.INTER_AREA)
+        x = small.astype(np.float32) * np.float32(2 / 255) - np.float32(1)
+        x = np.ascontiguousarray(np.broadcast_to(x, (1, 3, dh, dw)))
+        prob = self.det.run(None, {"x": x})[0][0, 0]
+        bitmap = (prob > self.det_thresh).astype(np.uint8)
+        bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
+        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        sx, sy = w / dw, h / dh
+        quads = []
+        for contour in contours[:1000]:
+            (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+            if min(rw, rh) < 3:
+                continue
+            x0, y0, bw, bh = cv2.boundingRect(contour)
+            mask = np.zeros((bh, bw), np.uint8)
+            cv2.fillPoly(mask, [contour.reshape(-1, 2) - [x0, y0]], 1)
+            if cv2.mean(prob[y0 : y0 + bh, x0 : x0 + bw], mask)[0] < self.box_thresh:
+                continue
+            grow = rw * rh * self.unclip_ratio / (2 * (rw + rh))  # the DB "unclip" of a rectangle
+            rw, rh = rw + 2 * grow, rh + 2 * grow
+            if min(rw, rh) < 5:
+                continue
+            points = cv2.boxPoints(((cx, cy), (rw, rh), angle)) * np.array([sx, sy], np.float32)
+            points[:, 0] = points[:, 0].clip(0, w - 1)
+            points[:, 1] = points[:, 1].clip(0, h - 1)
+            quads.append(_order_quad(points))
+        return quads
+
+    # ------------------------------------------------------------ recognition
+
+    def _crop(self, gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+        """The line cut out along its box and scaled to the recogniser's height."""
+        import cv2
+
+        width = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
+        height = max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))
+        out_w = max(8, math.ceil(REC_HEIGHT * width / max(height, 1) * self.squeeze))
+        target = np.array([[0, 0], [out_w, 0], [out_w, REC_HEIGHT], [0, REC_HEIGHT]], np.float32)
+        matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+        flags = cv2.INTER_AREA if height > REC_HEIGHT else cv2.INTER_LINEAR
+        return cv2.warpPerspective(
+            gray, matrix, (out_w, REC_HEIGHT), flags=flags, borderMode=cv2.BORDER_REPLICATE
+        )
+
+    def recognise_lines(self, gray: np.ndarray, quads: Sequence[np.ndarray]) -> list[Line]:
+        crops = [self._crop(gray, q) for q in quads]
+        lines = [Line(quad=q) for q in quads]
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1])
+        for start in range(0, len(order), self.batch):
+            ids = order[start : start + self.batch]
+            width = max(crops[i].shape[1] for i in ids)
+            x = np.zeros((len(ids), 3, REC_HEIGHT, width), np.float32)  # padding = mid grey
+            for row, i in enumerate(ids):
+                crop = crops[i].astype(np.float32) * np.float32(2 / 255) - np.float32(1)
+                x[row, :, :, : crop.shape[1]] = crop
+            probs = self.rec.run(None, {"x": x})[0]
+            for row, i in enumerate(ids):
+                lines[i].text, lines[i].score = self._decode(probs[row])
+        return lines
+
+    def _decode(self, probs: np.ndarray) -> tuple[str, float]:
+        """Greedy CTC: best label per step, repeats merged, blanks dropped."""
+        best = probs.argmax(axis=1)
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        if not keep.any():
+            return "", 0.0
+        text = "".join(self.charset[k] for k in best[keep]).strip()
+        return text, float(probs[np.arange(len(best)), best][keep].mean())
+
+    # ------------------------------------------------------------ page
+
+    def recognise(self, image: Image.Image) -> OcrResult:
+        gray = np.asarray(image.convert("L"))
+        quads = self.detect(gray)
+        lines = [line for line in self.recognise_lines(gray, quads) if line.text]
+        lines = [line for line in lines if line.score >= self.text_score]
+        rows = reading_order([line.quad for line in lines])
+        words: list[list[object]] = []
+        texts = []
+        for row in rows:
+            texts.append(_join_words([lines[i].text for i in row]))
+            for i in row:
+                words += split_line_box(lines[i].quad, lines[i].text)
+        chars = sum(len(line.text) for line in lines)
+        confidence = sum(line.score * len(line.text) for line in lines) / chars if chars else None
+        return OcrResult(text="\n".join(texts), words=words, confidence=confidence, engine=self.name)
