@@ -120,7 +120,7 @@ class S3Blobs:
             self.storage.save(key, File(fh))
 
     def open(self, key: str) -> BinaryIO:
-        return self.storage.open(key, "rb")  # type: ignore[no-any-return]
+        return self.storage.open(key, "rb")
 
     def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
         client = self.storage.connection.meta.client
