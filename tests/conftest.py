@@ -26,6 +26,13 @@ def _no_inprocess_tasks(settings: object) -> None:
     settings.XIETONG_INPROCESS_TASKS = False  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_holiday_calendar() -> None:
+    from xietong.cases.clocks import holiday_calendar_changed
+
+    holiday_calendar_changed()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if connection.vendor != "postgresql":
         skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, triggers on a shared server)")

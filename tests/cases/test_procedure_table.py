@@ -43,3 +43,20 @@ def test_police_acts_before_a_court_are_never_open_to_the_court() -> None:
     for action in actions_for_stage(Stage.INVESTIGATION):
         assert action.agency == "police"
     assert {a.agency for a in actions_for_stage(Stage.APPEAL_PERIOD)} == {"court", "procuratorate"}
+
+
+def test_admin_holiday_table_reaches_the_calculator(db: None) -> None:
+    """2027 is not in the chinese-calendar package: an admin enters 2027-02-08 as a rest day."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from xietong.cases.clocks import compute, holiday_calendar_changed
+    from xietong.cases.models import HolidayOverride
+
+    start = datetime(2027, 1, 8, 10, tzinfo=ZoneInfo("Asia/Shanghai"))  # 1 month → Mon 2027-02-08
+    holiday_calendar_changed()
+    assert compute("supplementary_investigation", start, in_custody=False).due.isoformat() == "2027-02-08"
+    HolidayOverride.objects.create(day="2027-02-08", is_rest_day=True, note="春节（示例）")
+    holiday_calendar_changed()
+    assert compute("supplementary_investigation", start, in_custody=False).due.isoformat() == "2027-02-09"
+    holiday_calendar_changed()

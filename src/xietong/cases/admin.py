@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from xietong.cases.clocks import holiday_calendar_changed
 from xietong.cases.models import HolidayOverride
 
 
@@ -11,3 +15,11 @@ class HolidayOverrideAdmin(admin.ModelAdmin):
     list_display = ("day", "is_rest_day", "note")
     list_filter = ("is_rest_day",)
     date_hierarchy = "day"
+
+    def save_model(self, request: HttpRequest, obj: HolidayOverride, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        holiday_calendar_changed()
+
+    def delete_model(self, request: HttpRequest, obj: HolidayOverride) -> None:
+        super().delete_model(request, obj)
+        holiday_calendar_changed()

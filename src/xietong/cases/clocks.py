@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 
 from xietong.cases import deadlines
 from xietong.cases.models import Case, Clock, ClockStatus, HolidayOverride, Party
 from xietong.cases.procedure import Custody
 from xietong.orgs.models import Unit
 
-
-@lru_cache(maxsize=1)
-def _calendar_cached(version: int) -> deadlines.ChineseHolidayCalendar:
-    overrides = dict(HolidayOverride.objects.values_list("day", "is_rest_day"))
-    return deadlines.ChineseHolidayCalendar(overrides=overrides)
+_CALENDAR_TTL = 60.0  # seconds: an admin's edit of the holiday table reaches every process within a minute
+_calendar: tuple[float, deadlines.ChineseHolidayCalendar] | None = None
 
 
 def holiday_calendar() -> deadlines.ChineseHolidayCalendar:
-    """The official calendar plus the admin table. Cached per table size and last id, so that an
-    admin's edit takes effect without a restart but a hot path does not re-read the table."""
-    from django.db.models import Count, Max
+    """The official calendar plus the admin table, re-read at most once a minute per process (and
+    at once in this process after an edit), so the hot path of every act does not query it."""
+    global _calendar
+    now = time.monotonic()
+    if _calendar is None or now - _calendar[0] > _CALENDAR_TTL:
+        overrides = dict(HolidayOverride.objects.values_list("day", "is_rest_day"))
+        _calendar = (now, deadlines.ChineseHolidayCalendar(overrides=overrides))
+    return _calendar[1]
 
-    agg = HolidayOverride.objects.aggregate(n=Count("id"), last=Max("id"))
-    return _calendar_cached(hash((agg["n"], agg["last"])))
+
+def holiday_calendar_changed() -> None:
+    global _calendar
+    _calendar = None
 
 
 def compute(rule: str, start: datetime, *, in_custody: bool) -> deadlines.DeadlineResult:
