@@ -1,10 +1,13 @@
 """Chinese OCR of page images with word positions, so the reader can overlay selectable text on the
-page image. Pure (no Django). Engine: Tesseract ``chi_sim`` through pytesseract (Debian packages
-``tesseract-ocr tesseract-ocr-chi-sim``); the engine choice and its measured accuracy are in
-docs/benchmarks.md."""
+page image. Pure (no Django). Two engines: PP-OCRv6 through onnxruntime (``ocr_rapid``, models from
+the ``rapidocr`` wheel; the default) and Tesseract ``chi_sim`` through pytesseract (Debian packages
+``tesseract-ocr tesseract-ocr-chi-sim``). ``XIETONG_OCR_ENGINE=rapid|tesseract`` picks one; the
+choice and its measured speed and accuracy are in docs/ocr.md."""
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -75,5 +78,26 @@ def _join_words(parts: list[str]) -> str:
     return out
 
 
+ENGINES = ("rapid", "tesseract")
+logger = logging.getLogger(__name__)
+
+
 def default_engine() -> OcrEngine:
-    return TesseractEngine()
+    """The engine named by ``XIETONG_OCR_ENGINE`` (``rapid`` or ``tesseract``). Unset, it is
+    ``rapid`` (as accurate on noisy scans and faster; see docs/ocr.md), falling back to Tesseract
+    when onnxruntime/rapidocr are not installed. A named engine that is missing raises
+    ``OcrUnavailable``."""
+    named = os.environ.get("XIETONG_OCR_ENGINE", "").strip().lower()
+    if named and named not in ENGINES:
+        raise OcrUnavailable(f"XIETONG_OCR_ENGINE 应为 {' 或 '.join(ENGINES)}，而不是 {named!r}")
+    if named == "tesseract":
+        return TesseractEngine()
+    try:
+        from xietong.dossier.ocr_rapid import RapidOcrEngine
+
+        return RapidOcrEngine()
+    except (ImportError, OcrUnavailable) as exc:
+        if named == "rapid":
+            raise OcrUnavailable(str(exc)) from exc
+        logger.warning("RapidOCR unavailable (%s); using Tesseract", exc)
+        return TesseractEngine()

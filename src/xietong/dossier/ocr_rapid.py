@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
@@ -35,6 +35,25 @@ from xietong.dossier.ocr import OcrResult, OcrUnavailable, _join_words
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_HEIGHT = 48
+DEFAULT_DET_SIDE = 1024
+DEFAULT_SQUEEZE = 0.6
+INT8_RECIPE = 1  # bump when the quantisation below changes, so cached models are rebuilt
+FONT_PATHS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+)
+# Calibration text for int8 quantisation: frequent characters and the vocabulary of case files.
+_CALIBRATION_CHARS = (
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说"
+    "产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使"
+    "点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明"
+    "看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料"
+    "罪嫌疑犯诉讼检察审判刑事案件侦查被告害盗窃诈骗伤危险驾驶赌博毒品苏州吴中虎丘姑苏昆山常熟张家港太"
+    "仓相城园区吴江分局派出所讯问笔录起诉意见书判决鉴定证据供述辩解支付宝微信转账人民币元拘留逮捕取保"
+)
+_CALIBRATION_MARKS = "0123456789年月日时分号第、，。：；（）〔〕《》“”X"
 
 
 def models_dir() -> Path:
@@ -47,6 +66,107 @@ def models_dir() -> Path:
         if not (folder / name).is_file():
             raise OcrUnavailable(f"rapidocr 安装包中缺少模型文件 {name}")
     return folder
+
+
+def cache_dir() -> Path:
+    """Where derived models are kept: ``XIETONG_OCR_CACHE``, else ``~/.cache/xietong/ocr``."""
+    return Path(os.environ.get("XIETONG_OCR_CACHE") or Path.home() / ".cache" / "xietong" / "ocr")
+
+
+def _calibration_lines(count: int, seed: int) -> list[np.ndarray]:
+    """Synthetic text lines (greyscale, any width, about 2.3 × the text height tall) printed in a
+    CJK font with a little skew, blur and noise: what the recogniser sees on scanned pages."""
+    import random
+
+    from PIL import ImageDraw, ImageFilter, ImageFont
+
+    path = next((p for p in FONT_PATHS if p.exists()), None)
+    if path is None:
+        raise OcrUnavailable("no CJK font for int8 calibration (apt-get install fonts-wqy-zenhei)")
+    rng = random.Random(seed)  # noqa: S311 (calibration data, not security)
+    noise = np.random.default_rng(seed)
+    font = ImageFont.truetype(str(path), 31)
+    lines = []
+    for _ in range(count):
+        text = "".join(
+            rng.choice(_CALIBRATION_CHARS) if rng.random() < 0.8 else rng.choice(_CALIBRATION_MARKS)
+            for _ in range(rng.randint(8, 40))
+        )
+        paper = rng.randint(225, 255)
+        img = Image.new("L", (int(font.getlength(text)) + 40, 72), paper)
+        ImageDraw.Draw(img).text((20, 18), text, fill=rng.randint(0, 60), font=font)
+        img = img.rotate(rng.uniform(-1, 1), resample=Image.Resampling.BILINEAR, fillcolor=paper)
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2)))
+        pixels = np.asarray(img, np.float32) + noise.normal(0, rng.uniform(0, 8), (img.height, img.width))
+        lines.append(np.clip(pixels, 0, 255).astype(np.uint8))
+    return lines
+
+
+def int8_rec_model(*, build: bool = True) -> Path | None:
+    """The recogniser quantised to int8 (Conv layers: per-channel int8 weights, uint8 activations,
+    calibrated on synthetic lines), built once from the wheel's model and cached. About 1.7× faster
+    on CPUs with int8 dot products (AVX-512 VNNI, AVX-VNNI) and as accurate on the bench. Building
+    needs the ``onnx`` package; returns None when it cannot be built."""
+    import hashlib
+
+    source = models_dir() / REC_MODEL
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    target = cache_dir() / f"{source.stem}.int8-r{INT8_RECIPE}-{digest}.onnx"
+    if target.is_file() or not build:
+        return target if target.is_file() else None
+    try:
+        import onnx
+        from onnx import version_converter
+        from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    except ImportError:
+        return None
+    import logging
+    import tempfile
+
+    crops = [_line_input(line, DEFAULT_SQUEEZE) for line in _calibration_lines(48, seed=INT8_RECIPE)]
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.items = iter(crops)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            item = next(self.items, None)
+            return None if item is None else {"x": item[np.newaxis]}
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            # The wheel's model is opset 11; per-channel QDQ needs opset 13 or later.
+            upgraded = Path(tmp) / "opset17.onnx"
+            onnx.save(version_converter.convert_version(onnx.load(str(source)), 17), str(upgraded))
+            built = Path(tmp) / "int8.onnx"
+            quantize_static(
+                str(upgraded),
+                str(built),
+                Reader(),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["Conv"],
+            )
+            built.replace(target)
+    finally:
+        logging.getLogger().setLevel(quiet)
+    return target
+
+
+def _line_input(gray_line: np.ndarray, squeeze: float) -> np.ndarray:
+    """A whole line image scaled to the recogniser's height, as a 3 × 48 × W float tensor."""
+    import cv2
+
+    h, w = gray_line.shape
+    out_w = max(8, math.ceil(REC_HEIGHT * w / h * squeeze))
+    resized = cv2.resize(gray_line, (out_w, REC_HEIGHT), interpolation=cv2.INTER_AREA)
+    x = resized.astype(np.float32) * np.float32(2 / 255) - np.float32(1)
+    return np.ascontiguousarray(np.broadcast_to(x, (3, REC_HEIGHT, out_w)))
 
 
 @lru_cache(maxsize=8)
@@ -66,6 +186,12 @@ def _session(path: str, threads: int) -> Any:
     # Idle threads must not spin: other work shares these cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=4)
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """Threads that run recognition batches side by side (onnxruntime releases the GIL)."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
 
 
 @lru_cache(maxsize=2)
@@ -117,46 +243,60 @@ def _char_weight(ch: str) -> float:
     return 1.0 if unicodedata.east_asian_width(ch) in {"W", "F"} else 0.5
 
 
+def _tokens(text: str) -> list[str]:
+    """Characters one by one, except that a run of Latin letters and digits stays together (the
+    reader puts a space between two such spans, so "2024" must not become four)."""
+    out: list[str] = []
+    for ch in text:
+        if out and ch.isascii() and ch.isalnum() and out[-1][-1].isascii() and out[-1][-1].isalnum():
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
 def split_line_box(quad: np.ndarray | Sequence[Sequence[float]], text: str) -> list[list[object]]:
-    """Per-character boxes ``[x, y, w, h, ch]`` for a recognised line: the line's quadrilateral is
-    cut along its length in proportion to each character's advance (CJK 1 em, Latin and digits
-    half), and each piece is turned into an axis-aligned box in page pixels. Spaces get no box."""
+    """Boxes ``[x, y, w, h, text]`` for a recognised line, one per character (a run of Latin letters
+    and digits is kept as one word): the line's quadrilateral is cut along its length in proportion
+    to each character's advance (CJK and full-width 1 em, others half), and each piece becomes an
+    axis-aligned box in page pixels. Spaces take room but get no box."""
     q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
     tl, tr, br, bl = q
-    weights = [_char_weight(ch) for ch in text]
+    tokens = _tokens(text)
+    weights = [sum(_char_weight(ch) for ch in token) for token in tokens]
     total = sum(weights)
     out: list[list[object]] = []
-    if not text or total <= 0:
-        return out
     start = 0.0
-    for ch, weight in zip(text, weights, strict=True):
+    for token, weight in zip(tokens, weights, strict=True):
         a, b = start / total, (start + weight) / total
         start += weight
-        if ch.isspace():
+        if token.isspace():
             continue
         corners = np.array([tl + (tr - tl) * a, tl + (tr - tl) * b, bl + (br - bl) * b, bl + (br - bl) * a])
         x0, y0 = np.floor(corners.min(axis=0))
         x1, y1 = np.ceil(corners.max(axis=0))
-        out.append([int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0)), ch])
+        out.append([int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0)), token])
     return out
 
 
 class RapidOcrEngine:
     """PP-OCRv6 small (det + rec) from the ``rapidocr`` wheel on onnxruntime.
 
-    ``det_side``: long side of the page copy given to the line detector. ``threads``: onnxruntime
-    threads per call (default: all cores, as the platform reads one page at a time).
-    ``squeeze``: horizontal scale of line images before recognition (< 1 is faster; the model
-    still has several time steps per character)."""
+    ``det_side``: long side of the page copy given to the line detector. ``workers``: cores used
+    for one page (default: all, as the platform reads one page at a time): the detector runs with
+    that many onnxruntime threads, and line batches are recognised side by side, each on one core.
+    ``squeeze``: horizontal scale of line images before recognition (< 1 is faster while the model
+    keeps more than one CTC time step per character)."""
 
-    name = "rapidocr-ppocrv6"
+    name: str
 
     def __init__(
         self,
         *,
-        det_side: int = 1024,
-        squeeze: float = 1.0,
-        threads: int | None = None,
+        precision: str | None = None,
+        det_side: int = DEFAULT_DET_SIDE,
+        squeeze: float = DEFAULT_SQUEEZE,
+        workers: int | None = None,
         batch: int = 8,
         det_thresh: float = 0.3,
         box_thresh: float = 0.5,
@@ -168,15 +308,25 @@ class RapidOcrEngine:
         except ImportError as exc:
             raise OcrUnavailable("未安装 opencv（随 rapidocr 安装）") from exc
         folder = models_dir()
-        self.det_path, self.rec_path = str(folder / DET_MODEL), str(folder / REC_MODEL)
-        self.threads = threads or max(1, min(os.cpu_count() or 1, 4))
+        precision = (precision or os.environ.get("XIETONG_OCR_PRECISION") or "auto").lower()
+        if precision not in {"auto", "int8", "fp32"}:
+            raise ValueError(f"XIETONG_OCR_PRECISION must be auto, int8 or fp32, not {precision!r}")
+        rec_path = folder / REC_MODEL
+        self.name = "rapidocr-ppocrv6"
+        if precision != "fp32":
+            int8 = int8_rec_model()
+            if int8 is not None:
+                rec_path, self.name = int8, "rapidocr-ppocrv6-int8"
+            elif precision == "int8":
+                raise OcrUnavailable("无法生成 int8 识别模型（pip install onnx）")
+        self.det_path, self.rec_path = str(folder / DET_MODEL), str(rec_path)
+        self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
         self.det_side, self.squeeze, self.batch = det_side, squeeze, batch
         self.det_thresh, self.box_thresh, self.unclip_ratio = det_thresh, box_thresh, unclip_ratio
         self.text_score = text_score
-        self.det = _session(self.det_path, self.threads)
-        self.rec = _session(self.rec_path, self.threads)
+        self.det = _session(self.det_path, self.workers)
+        self.rec = _session(self.rec_path, 1)
         self.charset = _charset(self.rec_path)
-        self.lock = threading.Lock()
 
     # ------------------------------------------------------------ detection
 
@@ -235,16 +385,24 @@ class RapidOcrEngine:
         crops = [self._crop(gray, q) for q in quads]
         lines = [Line(quad=q) for q in quads]
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1])
-        for start in range(0, len(order), self.batch):
-            ids = order[start : start + self.batch]
+        # At least two batches per worker, so that one long batch does not leave a core idle.
+        size = max(1, min(self.batch, math.ceil(len(order) / (2 * self.workers))))
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
+
+        def run(ids: list[int]) -> None:
             width = max(crops[i].shape[1] for i in ids)
             x = np.zeros((len(ids), 3, REC_HEIGHT, width), np.float32)  # padding = mid grey
             for row, i in enumerate(ids):
-                crop = crops[i].astype(np.float32) * np.float32(2 / 255) - np.float32(1)
-                x[row, :, :, : crop.shape[1]] = crop
+                x[row, :, :, : crops[i].shape[1]] = crops[i] * np.float32(2 / 255) - np.float32(1)
             probs = self.rec.run(None, {"x": x})[0]
             for row, i in enumerate(ids):
                 lines[i].text, lines[i].score = self._decode(probs[row])
+
+        if self.workers == 1 or len(batches) == 1:
+            for ids in batches:
+                run(ids)
+        else:
+            list(_pool(self.workers).map(run, batches))
         return lines
 
     def _decode(self, probs: np.ndarray) -> tuple[str, float]:
