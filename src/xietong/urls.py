@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("xietong.dossier.urls")),
+    path("", include("xietong.review.urls")),
     path("", include("xietong.web.urls")),
 ]
 

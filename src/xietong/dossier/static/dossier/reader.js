@@ -164,16 +164,16 @@
   button.className = "btn small xt-quote-btn";
   button.textContent = "引用";
   button.title = "插入报告，附卷页出处（Alt+Q）";
-  button.hidden = true;
+  button.style.display = "none";  // not [hidden]: .btn sets display
   button.style.position = "absolute";
   button.style.zIndex = "20";
   document.body.appendChild(button);
   function placeButton() {
     var sel = window.getSelection();
-    if (!sel || sel.isCollapsed || !sel.rangeCount || !pageOf(sel.focusNode) && !pageOf(sel.anchorNode)) { button.hidden = true; return; }
+    if (!sel || sel.isCollapsed || !sel.rangeCount || !pageOf(sel.focusNode) && !pageOf(sel.anchorNode)) { button.style.display = "none"; return; }
     var rects = sel.getRangeAt(0).getClientRects(), last = rects[rects.length - 1];
-    if (!last) { button.hidden = true; return; }
-    button.hidden = false;
+    if (!last) { button.style.display = "none"; return; }
+    button.style.display = "";
     var left = Math.min(last.right + 4, document.documentElement.clientWidth - button.offsetWidth - 8);
     button.style.left = (left + window.scrollX) + "px";
     button.style.top = (last.bottom + 6 + window.scrollY) + "px";
@@ -183,12 +183,12 @@
     if (!q) return false;
     reader.dispatchEvent(new CustomEvent("xt:quote", {bubbles: true, detail: q}));
     window.getSelection().removeAllRanges();
-    button.hidden = true;
+    button.style.display = "none";
     return true;
   }
   document.addEventListener("mouseup", function (e) { if (e.target !== button) setTimeout(placeButton, 0); });
   document.addEventListener("keyup", function (e) { if (e.shiftKey) placeButton(); });
-  document.addEventListener("selectionchange", function () { if (window.getSelection().isCollapsed) button.hidden = true; });
+  document.addEventListener("selectionchange", function () { if (window.getSelection().isCollapsed) button.style.display = "none"; });
   button.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the selection
   button.addEventListener("click", quote);
   document.addEventListener("keydown", function (e) {  // Alt+Q (⌥Q): Ctrl+Q / ⌘Q quit some browsers
