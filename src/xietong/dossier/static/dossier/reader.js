@@ -37,10 +37,21 @@
       s.style.fontSize = Math.max(6, height * parseFloat(s.dataset.h) * 0.9) + "px";
     });
   }
+  // Mark the words that make up each occurrence of a query term in the page's running text (OCR
+  // words are often single characters, so a term usually spans several words).
   function highlight(page) {
-    page.querySelectorAll(".textlayer span").forEach(function (s) {
-      var hit = query.some(function (q) { return q && (s.textContent.indexOf(q) >= 0 || q.indexOf(s.textContent) >= 0 && s.textContent.length > 1); });
-      s.classList.toggle("hit", hit);
+    var spans = Array.prototype.slice.call(page.querySelectorAll(".textlayer span"));
+    var text = "", owner = [];
+    spans.forEach(function (s, i) {
+      s.classList.remove("hit");
+      for (var k = 0; k < s.textContent.length; k++) owner.push(i);
+      text += s.textContent;
+    });
+    query.forEach(function (q) {
+      if (!q) return;
+      for (var at = text.indexOf(q); at >= 0; at = text.indexOf(q, at + q.length)) {
+        for (var k = at; k < at + q.length; k++) spans[owner[k]].classList.add("hit");
+      }
     });
   }
   var seen = new IntersectionObserver(function (entries) {
