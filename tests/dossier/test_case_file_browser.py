@@ -122,7 +122,8 @@ def test_upload_catalogue_transfer_search_quote_export(
     with prosecutor.expect_navigation():
         prosecutor.click("#report-new button[type=submit]")
     reader = prosecutor.frame_locator("#ws-reader")
-    first, last, text = line_of(reader, 1, "犯罪嫌疑人")
+    # the 经依法侦查查明 line: Tesseract and RapidOCR both read its first words reliably
+    first, last, text = line_of(reader, 1, "经依法侦查查明")
     drag_select(prosecutor, first, last)
     reader.locator(".xt-quote-btn").click()
     quote = prosecutor.locator("#ws-editor .rq").first

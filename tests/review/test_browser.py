@@ -70,6 +70,8 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("xietong-review-home")
     log = home / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIETONG_", "PYTEST_"))}
+    if "XIETONG_OCR_ENGINE" in os.environ:  # lets a run pin the server's OCR engine
+        env["XIETONG_OCR_ENGINE"] = os.environ["XIETONG_OCR_ENGINE"]
     env.pop("DATABASE_URL", None)
     env.update(
         {

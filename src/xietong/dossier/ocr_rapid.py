@@ -205,6 +205,15 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
 
 
+def _forget_threads() -> None:
+    """Threads do not survive fork(): a forked child makes its own sessions and pool."""
+    _pool.cache_clear()
+    _session.cache_clear()
+
+
+os.register_at_fork(after_in_child=_forget_threads)
+
+
 @lru_cache(maxsize=2)
 def _charset(path: str) -> list[str]:
     """CTC labels: blank, the characters stored in the rec model, then a space."""
