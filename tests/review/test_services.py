@@ -393,6 +393,7 @@ def test_finalise_records_the_body_hash_in_the_ledger_and_freezes_the_report(
         "title": "张1盗窃案审查逮捕意见书",
         "version": 2,
         "sha256": hashlib.sha256(canonical).hexdigest(),
+        "scope": "agency",
     }
     with pytest.raises(Conflict) as frozen:
         save(city, report, edited(report, "定稿后再改"), autosave=True)
@@ -412,3 +413,16 @@ def test_only_the_writing_unit_finalises(city: City, review_case: ReviewCase) ->
         services.report_finalise(user=city.u("wuzhong.procu"), report_id=report.pk, expected_version=1)
     report.refresh_from_db()
     assert report.status == "draft" and LedgerEntry.objects.count() == entries
+
+
+def test_review_report_entries_are_internal_to_the_procuratorate_on_the_timeline(
+    city: City, review_case: ReviewCase
+) -> None:
+    from xietong.cases.selectors import timeline_agency
+    from xietong.ledger.selectors import case_timeline
+
+    create(city, review_case.case_id)
+    for who, sees in (("gusu.procu", True), ("gusu.police", False), ("committee", True)):
+        agency = timeline_agency(city.u(who))
+        actions = [e["action"] for e in case_timeline(case_id=review_case.case_id, viewer_agency=agency)]
+        assert ("report_create" in actions) is sees, who

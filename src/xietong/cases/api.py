@@ -234,7 +234,8 @@ class CaseTimelineApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="办案轨迹（全程留痕）")
     def get(self, request: Request, case_id: int) -> Response:
         case = selectors.case_get_visible(user=_user(request), case_id=case_id)
-        return Response({"case_id": case.pk, "entries": case_timeline(case_id=case.pk)})
+        entries = case_timeline(case_id=case.pk, viewer_agency=selectors.timeline_agency(_user(request)))
+        return Response({"case_id": case.pk, "entries": entries})
 
 
 class CaseActApi(APIView):

@@ -28,6 +28,13 @@ from xietong.errors import NotFound
 from xietong.orgs.models import Agency, Duty, User
 
 
+def timeline_agency(user: User) -> str | None:
+    """Whose internal timeline entries the user sees: his own agency's (None: all, for 政法委/admin)."""
+    if sees_everything(user) or user.unit is None:
+        return None
+    return str(user.unit.agency)
+
+
 def sees_everything(user: User) -> bool:
     if not user.is_authenticated:
         return False

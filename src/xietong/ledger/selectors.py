@@ -11,11 +11,27 @@ from xietong.ledger.models import LedgerEntry, MerkleLeaf, TreeHead
 from xietong.ledger.services import DbNodeStore
 
 
-def case_timeline(*, case_id: int) -> list[dict[str, Any]]:
-    """The case's acts, oldest first: who (person, duty, unit) did what, when, approved by whom."""
+def case_timeline(*, case_id: int, viewer_agency: str | None = None) -> list[dict[str, Any]]:
+    """The case's acts, oldest first: who (person, duty, unit) did what, when, approved by whom.
+    Entries an agency marked internal (``"scope": "agency"``, e.g. a prosecutor's review report) are
+    left out for viewers of other agencies; ``viewer_agency=None`` shows everything (政法委, tools).
+    The chain itself is whole either way: this only chooses what to display."""
     rows = []
-    for entry in LedgerEntry.objects.filter(case_id=case_id).order_by("seq"):
+    entries = list(LedgerEntry.objects.filter(case_id=case_id).order_by("seq"))
+    agency_of: dict[int, str] = {}
+    if viewer_agency is not None:
+        from xietong.orgs.models import Unit
+
+        unit_ids = {e.unit_id for e in entries if e.unit_id is not None}
+        agency_of = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "agency"))
+    for entry in entries:
         payload = json.loads(entry.payload)
+        if (
+            viewer_agency is not None
+            and payload.get("scope") == "agency"
+            and agency_of.get(entry.unit_id or 0) != viewer_agency
+        ):
+            continue
         rows.append(
             {
                 "seq": entry.seq,

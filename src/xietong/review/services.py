@@ -175,7 +175,12 @@ def report_create(*, user: User, case_id: int, kind: str) -> Report:
             case_id=case.pk,
             actor=_actor(user),
             action="report_create",
-            payload={"label": f"新建{ReportKind(kind).label}", "report_id": report.pk, "title": report.title},
+            payload={
+                "label": f"新建{ReportKind(kind).label}",
+                "report_id": report.pk,
+                "title": report.title,
+                "scope": "agency",  # an internal paper: shown on the timeline to its own agency only
+            },
         )
         _after_commit()
         return report
@@ -342,6 +347,7 @@ def report_finalise(*, user: User, report_id: int, expected_version: int) -> Rep
                 "title": report.title,
                 "version": head.number,
                 "sha256": head.sha256,
+                "scope": "agency",
             },
         )
         _after_commit()

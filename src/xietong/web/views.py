@@ -117,7 +117,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "case": case,
         "parties": list(case.parties.all()),
         "clocks": selectors.case_clocks(case=case),
-        "timeline": case_timeline(case_id=case.pk),
+        "timeline": case_timeline(case_id=case.pk, viewer_agency=selectors.timeline_agency(user)),
         "actions": selectors.actions_available(user=user, case=case),
         "pending": pending,
         "can_decide_pending": pending is not None and pending.to_unit_id == getattr(user, "unit_id", None),

@@ -1,0 +1,125 @@
+"""``xietong bench NAME``: run one bench and print its figures; the last line of the output is one JSON
+object with the results.
+
+``transitions``, ``ledger-verify`` and ``pages`` run in a throwaway PostgreSQL database (created,
+migrated in a child process, dropped afterwards; see ``bench.bulk``). ``search`` and ``ocr`` run in
+this process, as their modules say (``search`` in the configured database, ``ocr`` without one)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+# name → (module with ``run(options, write) -> dict``, whether it runs in a throwaway PostgreSQL database)
+BENCHES: dict[str, tuple[str, bool]] = {
+    "transitions": ("xietong.bench.transitions", True),
+    "ledger-verify": ("xietong.bench.ledger_verify", True),
+    "pages": ("xietong.bench.pages", True),
+    "search": ("xietong.bench.search", False),
+    "ocr": ("xietong.bench.ocr", False),
+}
+
+# Options handed on to the child process that runs inside the throwaway database: (dest, flag).
+_FORWARDED = (
+    ("quick", "--quick"),
+    ("seed", "--seed"),
+    ("profile", "--profile"),
+    ("clients", "--clients"),
+    ("seconds", "--seconds"),
+    ("cases_per_client", "--cases-per-client"),
+    ("entries", "--entries"),
+    ("per_case", "--per-case"),
+    ("integrate_batch", "--integrate-batch"),
+    ("cases", "--cases"),
+    ("requests", "--requests"),
+    ("templates", "--templates"),
+    ("integrate", "--integrate"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "性能基准：transitions（办案操作吞吐）、ledger-verify（账本校验速度）、pages（页面延迟）、"
+        "search（全文检索延迟）、ocr（文字识别）"
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name", choices=list(BENCHES))
+        parser.add_argument("--quick", action="store_true", help="smaller sizes, for a first look")
+        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--profile", action="store_true", help="also measure where the time goes (hot spots)"
+        )
+        parser.add_argument(
+            "--database-url",
+            default=None,
+            help="PostgreSQL server for the throwaway database (default: the configured one if it is "
+            "PostgreSQL, else postgres://postgres@127.0.0.1:5432/)",
+        )
+        parser.add_argument("--keep", action="store_true", help="keep the throwaway database afterwards")
+        group = parser.add_argument_group("transitions")
+        group.add_argument("--clients", default=None, help="concurrent clients, e.g. 1,8 (default)")
+        group.add_argument("--seconds", type=float, default=None, help="seconds with and without ledger")
+        group.add_argument("--cases-per-client", type=int, default=None)
+        group = parser.add_argument_group("ledger-verify")
+        group.add_argument("--entries", type=int, default=None, help="ledger entries (default 1,000,000)")
+        group.add_argument("--per-case", type=int, default=None, help="entries per case (default 10)")
+        group.add_argument("--integrate-batch", type=int, default=None)
+        group = parser.add_argument_group("pages")
+        group.add_argument("--cases", type=int, default=None, help="cases (default 100,000)")
+        group.add_argument("--requests", type=int, default=None, help="requests per page (default 200)")
+        group.add_argument("--templates", type=int, default=None, help="cases made through the services")
+        group.add_argument(
+            "--integrate", action="store_true", help="also integrate the ledger into the Merkle tree first"
+        )
+        group = parser.add_argument_group("search and ocr")
+        group.add_argument("--pages", type=int, default=None)
+        group.add_argument("--rounds", type=int, default=None)
+        parser.add_argument("--inner-result", default=None, help=argparse.SUPPRESS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from xietong.bench import bulk
+
+        name = options["name"]
+        module, throwaway = BENCHES[name]
+        if options["inner_result"]:
+            self._inner(module, options)
+            return
+        if not throwaway:
+            result = importlib.import_module(module).run(options, self.stdout.write)
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
+        forwarded: list[str] = []
+        for dest, flag in _FORWARDED:
+            value = options.get(dest)
+            if value is True:
+                forwarded.append(flag)
+            elif value not in (None, False):
+                forwarded += [flag, str(value)]
+        try:
+            result = bulk.run_in_throwaway_database(
+                bench=name,
+                args=forwarded,
+                server=bulk.server_url(options["database_url"]),
+                keep=options["keep"],
+                write=self.stdout.write,
+            )
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def _inner(self, module: str, options: dict[str, Any]) -> None:
+        """In the child process, inside the throwaway database."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            raise CommandError("this bench runs in a PostgreSQL database")
+        call_command("migrate", verbosity=0, interactive=False)
+        result = importlib.import_module(module).run(options, self.stdout.write)
+        Path(options["inner_result"]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
