@@ -27,3 +27,25 @@ CLEAN = page_image(LINES)
 )
 def test_quality_flags(image: Image.Image, flags: list[str]) -> None:
     assert quality_flags(image) == flags
+
+
+def test_grey_scans_are_stored_grey_and_colour_pages_keep_their_colour(tmp_path: object) -> None:
+    import io
+    from pathlib import Path
+
+    from xietong.dossier.render import render_pages
+
+    grey = CLEAN.convert("RGB")
+    seal = grey.copy()
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(seal).ellipse((800, 1300, 1100, 1600), outline=(200, 20, 20), width=12)  # a red seal
+    path = Path(str(tmp_path)) / "two.pdf"
+    out = io.BytesIO()
+    grey.save(out, "PDF", save_all=True, append_images=[seal], resolution=150)
+    path.write_bytes(out.getvalue())
+    modes = [
+        Image.open(io.BytesIO(p.image)).mode
+        for p in render_pages(path, "application/pdf", check_quality=False)
+    ]
+    assert modes == ["L", "RGB"]
