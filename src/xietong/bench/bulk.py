@@ -4,7 +4,7 @@ Why this module bypasses the one door (``cases.services``)
 -----------------------------------------------------------
 Every product write goes through ``cases.services``; this module is the exception, and it exists only
 to build *bench* databases that are thrown away afterwards. Replaying 100,000 cases through the door
-takes about two hours on the 2-core reference machine (the demo generator makes 4-15 cases/s), which
+takes two to six hours on the 2-core reference machine (the demo generator makes 4-15 cases/s), which
 would make ``xietong bench pages`` useless. So:
 
 * ``copy_ledger_entries`` writes ledger rows with PostgreSQL ``COPY``: per-case hash chains computed
@@ -16,7 +16,9 @@ would make ``xietong bench pages`` useless. So:
   moved back by a whole number of days, new case numbers and 文号 from the same per-unit counters
   (``InstrumentCounter`` is brought up to date), clock due dates recomputed by ``cases.deadlines``
   for the moved start, ledger payloads re-pointed at the clone's own ids and numbers, and the clone's
-  hash chain recomputed. ``ledger verify`` passes on the result.
+  hash chain recomputed. ``ledger verify`` passes on the result. Rows go in with ``COPY`` with the
+  per-row foreign-key triggers off (``session_replication_role = replica``, when the role may), and
+  ``check_references`` then confirms that no reference dangles.
 
 Nothing here is imported by product code; nothing here runs outside ``xietong bench``.
 """
@@ -162,6 +164,37 @@ def run_in_throwaway_database(
     if keep:
         result["database"]["url"] = database_url(server, name)
         result["database"]["ledger_key_file"] = str(key_dir / f"{name}.pem")
+    return result
+
+
+def run_in_throwaway_sqlite(*, bench: str, args: list[str], write: Write) -> dict[str, Any]:
+    """Like ``run_in_throwaway_database`` with a fresh SQLite file and data folder, removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="xietong-bench-sqlite-"))
+    result_path = tmp / "result.json"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "XIETONG_HOME": str(tmp),
+        "DJANGO_SETTINGS_MODULE": "xietong.settings",
+        "XIETONG_INPROCESS_TASKS": "0",
+        "XIETONG_LEDGER_KEY_FILE": str(tmp / "ledger.pem"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    cmd = [sys.executable, "-m", "xietong", "bench", bench, *args, "--inner-result", str(result_path)]
+    write(f"# database {tmp / 'bench.sqlite3'} (throwaway, SQLite)")
+    try:
+        proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        for line in proc.stdout or ():
+            write(line.rstrip("\n"))
+        code = proc.wait()
+        if code != 0 or not result_path.exists():
+            raise RuntimeError(f"bench {bench} failed (exit status {code})")
+        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["database"] = {"vendor": "sqlite"}
     return result
 
 

@@ -261,6 +261,7 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
     server = start_server(port, log_path)
     lat: dict[str, list[float]] = {"healthz": [], "workbench": [], "case": []}
     errors: list[str] = []
+    failure: Exception | None = None
     try:
         wait_ready(base, server)
         clients = [login(base, p.username, settings.XIETONG_DEMO_PASSWORD) for p in personas]
@@ -276,16 +277,20 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
             _timed_get(client, f"/cases/{case_id}/", lat["case"], errors)
         for client in clients:
             client.close()
+    except Exception as exc:
+        failure = exc
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    if errors:
-        tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}\n{tail}")
+    tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
     log_path.unlink(missing_ok=True)
+    if failure is not None:
+        raise RuntimeError(f"{failure}\nserver log:\n{tail}") from failure
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}\nserver log:\n{tail}")
 
     figures = {name: _summary(values) for name, values in lat.items()}
     for name, s in figures.items():

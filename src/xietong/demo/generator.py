@@ -291,7 +291,7 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
     if target == "appeal_period":
         return
     if target == "second_instance" or (rng.random() < 0.06 and verdict["guilty"]):
-        if not go(lambda: r.act("appeal", court), 2, 9):
+        if not go(lambda: r.act("appeal", court), 0.5, 5):  # within the 10 days (刑诉法230)
             return
         if not go(lambda: r.accept(), 1, 4):
             return

@@ -16,13 +16,16 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-# name → (module with ``run(options, write) -> dict``, whether it runs in a throwaway PostgreSQL database)
-BENCHES: dict[str, tuple[str, bool]] = {
-    "transitions": ("xietong.bench.transitions", True),
-    "ledger-verify": ("xietong.bench.ledger_verify", True),
-    "pages": ("xietong.bench.pages", True),
-    "search": ("xietong.bench.search", False),
-    "ocr": ("xietong.bench.ocr", False),
+# name → (module with ``run(options, write) -> dict``, where it runs): "postgresql" in a throwaway
+# PostgreSQL database; "database" in a throwaway database, PostgreSQL or, with --sqlite, a SQLite file;
+# "none" needs no database. No bench ever writes into the configured database.
+BENCHES: dict[str, tuple[str, str]] = {
+    "transitions": ("xietong.bench.transitions", "postgresql"),
+    "ledger-verify": ("xietong.bench.ledger_verify", "postgresql"),
+    "pages": ("xietong.bench.pages", "postgresql"),
+    "search": ("xietong.bench.search", "database"),
+    "reader": ("xietong.bench.reader", "database"),
+    "ocr": ("xietong.bench.ocr", "none"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -40,6 +43,8 @@ _FORWARDED = (
     ("requests", "--requests"),
     ("templates", "--templates"),
     ("integrate", "--integrate"),
+    ("pages", "--pages"),
+    ("rounds", "--rounds"),
 )
 
 
@@ -63,6 +68,9 @@ class Command(BaseCommand):
             "PostgreSQL, else postgres://postgres@127.0.0.1:5432/)",
         )
         parser.add_argument("--keep", action="store_true", help="keep the throwaway database afterwards")
+        parser.add_argument(
+            "--sqlite", action="store_true", help="search, reader: run in a throwaway SQLite file instead"
+        )
         group = parser.add_argument_group("transitions")
         group.add_argument("--clients", default=None, help="concurrent clients, e.g. 1,8 (default)")
         group.add_argument("--seconds", type=float, default=None, help="seconds with and without ledger")
@@ -87,11 +95,11 @@ class Command(BaseCommand):
         from xietong.bench import bulk
 
         name = options["name"]
-        module, throwaway = BENCHES[name]
+        module, where = BENCHES[name]
         if options["inner_result"]:
-            self._inner(module, options)
+            self._inner(module, where, options)
             return
-        if not throwaway:
+        if where == "none":
             result = importlib.import_module(module).run(options, self.stdout.write)
             self.stdout.write(json.dumps(result, ensure_ascii=False))
             return
@@ -102,6 +110,13 @@ class Command(BaseCommand):
                 forwarded.append(flag)
             elif value not in (None, False):
                 forwarded += [flag, str(value)]
+        if where == "database" and options["sqlite"]:
+            try:
+                result = bulk.run_in_throwaway_sqlite(bench=name, args=forwarded, write=self.stdout.write)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
         try:
             result = bulk.run_in_throwaway_database(
                 bench=name,
@@ -114,11 +129,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
-    def _inner(self, module: str, options: dict[str, Any]) -> None:
+    def _inner(self, module: str, where: str, options: dict[str, Any]) -> None:
         """In the child process, inside the throwaway database."""
         from django.db import connection
 
-        if connection.vendor != "postgresql":
+        if where == "postgresql" and connection.vendor != "postgresql":
             raise CommandError("this bench runs in a PostgreSQL database")
         call_command("migrate", verbosity=0, interactive=False)
         result = importlib.import_module(module).run(options, self.stdout.write)
