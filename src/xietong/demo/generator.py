@@ -359,12 +359,17 @@ def generate(
                 now=now,
                 place=place,
             )
-            if case_id is not None:
-                case = Case.objects.get(pk=case_id)
+            case = Case.objects.filter(pk=case_id).first() if case_id is not None else None
+            # only a case still with the police (not waiting on the procuratorate) can be withdrawn
+            if (
+                case is not None
+                and case.stage == "investigation"
+                and case.holder_unit_id == case.police_unit_id
+            ):
                 with servertime.simulated(min(now - timedelta(hours=1), case.updated_at + timedelta(days=3))):
                     services.case_act(
                         user=staff.leader[case.police_unit_id],
-                        case_id=case_id,
+                        case_id=case.pk,
                         action="withdraw",
                         reason="经侦查，犯罪嫌疑人行为情节显著轻微，不认为是犯罪",
                     )
