@@ -35,26 +35,40 @@ def compute(rule: str, start: datetime, *, in_custody: bool) -> deadlines.Deadli
     return deadlines.compute_deadline(rule, start, in_custody=in_custody, calendar=holiday_calendar())
 
 
-def clock_start(*, case: Case, rule: str, unit: Unit, at: datetime, party: Party | None = None) -> Clock:
-    if party is not None:
-        in_custody = Custody(party.custody).in_custody
-    else:
-        in_custody = any(Custody(p.custody).in_custody for p in case.parties.all())
-    result = compute(rule, at, in_custody=in_custody)
-    # A clock of the same rule already running for the same person is superseded, not doubled.
-    Clock.objects.filter(case=case, party=party, rule=rule, status=ClockStatus.RUNNING).update(
+def clocks_start(
+    *, case: Case, unit: Unit, at: datetime, wanted: list[tuple[str, Party | None]], parties: list[Party]
+) -> list[Clock]:
+    """Start several clocks at once: one UPDATE to supersede running ones of the same rule and
+    person, one multi-row INSERT (an act such as 拘留 starts four per suspect)."""
+    if not wanted:
+        return []
+    from django.db.models import Q
+
+    all_parties = parties if len(parties) == case.parties.count() else list(case.parties.all())
+    anyone = any(Custody(p.custody).in_custody for p in all_parties)
+    superseded = Q()
+    for rule, party in wanted:
+        superseded |= Q(rule=rule, party=party) if party is not None else Q(rule=rule, party__isnull=True)
+    Clock.objects.filter(superseded, case=case, status=ClockStatus.RUNNING).update(
         status=ClockStatus.STOPPED, stopped_at=at, stopped_by="superseded"
     )
-    return Clock.objects.create(
-        case=case,
-        party=party,
-        rule=rule,
-        unit=unit,
-        started_at=at,
-        in_custody=in_custody,
-        due=result.due,
-        due_at=result.due_at,
-    )
+    rows = []
+    for rule, party in wanted:
+        in_custody = Custody(party.custody).in_custody if party is not None else anyone
+        result = compute(rule, at, in_custody=in_custody)
+        rows.append(
+            Clock(
+                case=case,
+                party=party,
+                rule=rule,
+                unit=unit,
+                started_at=at,
+                in_custody=in_custody,
+                due=result.due,
+                due_at=result.due_at,
+            )
+        )
+    return Clock.objects.bulk_create(rows)
 
 
 def clocks_stop(

@@ -258,14 +258,15 @@ def _select_parties(case: Case, action: Action, party_ids: list[int] | None) -> 
 def _start_clocks(
     case: Case, action: Action, parties: list[Party], unit: Unit, at: datetime, when: When
 ) -> None:
+    wanted: list[tuple[str, Party | None]] = []
     for start in action.starts:
         if start.when != when or not clock_condition(start.condition, case=case, parties=parties):
             continue
         if start.per_party:
-            for party in parties:
-                clocks.clock_start(case=case, rule=start.rule, unit=unit, at=at, party=party)
+            wanted.extend((start.rule, p) for p in parties)
         else:
-            clocks.clock_start(case=case, rule=start.rule, unit=unit, at=at)
+            wanted.append((start.rule, None))
+    clocks.clocks_start(case=case, unit=unit, at=at, wanted=wanted, parties=parties)
 
 
 def _payload(action: Action, **extra: Any) -> dict[str, Any]:
@@ -482,7 +483,8 @@ def case_act(
         raise ValidationFailed("未知的办案操作", code="unknown_action")
     with transaction.atomic():
         case = _lock_case(case_id)
-        if not _can_see(user, case):
+        # the unit holding the case took part in it: the visibility query is only needed for others
+        if case.holder_unit_id != user.unit_id and not _can_see(user, case):
             raise NotFound("案件不存在", code="case_not_found")
         if expected_version is not None and expected_version != case.version:
             raise Conflict("案件已被他人更新，请刷新后重试", code="version_conflict")
@@ -542,8 +544,10 @@ def _apply(
     messages: list[str] = []
 
     # custody of the selected persons
+    custody_flag_changed = False
     if spec.custody_to is not None:
         for party in parties:
+            custody_flag_changed |= Custody(party.custody).in_custody != spec.custody_to.in_custody
             party.custody = spec.custody_to.value
             party.custody_since = now
         Party.objects.bulk_update(parties, ["custody", "custody_since"])
@@ -598,7 +602,7 @@ def _apply(
     case.version += 1
     case.updated_at = now
     case.save()
-    if spec.custody_to is not None:
+    if custody_flag_changed:  # in or out of custody: limits ending on a holiday may move (刑诉法105)
         clocks.clocks_follow_custody(case=case)
     _start_clocks(case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT)
 
