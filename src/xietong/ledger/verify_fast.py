@@ -146,13 +146,15 @@ def case_ranges(params: dict[str, Any], table: str, parts: int) -> list[tuple[in
 
 
 def check_all_chains(params: dict[str, Any], table: str, workers: int | None = None) -> ChainResult:
+    """Workers are *spawned*, not forked: the caller may have threads (onnxruntime, a web server)
+    whose locks a forked child would inherit held."""
     workers = workers or max(1, os.cpu_count() or 1)
     ranges = case_ranges(params, table, workers)
     total = ChainResult()
     if len(ranges) <= 1:
         parts = [check_chains(params, table, *r) for r in ranges]
     else:
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=get_context("spawn")) as pool:
             parts = list(
                 pool.map(
                     check_chains, [params] * len(ranges), [table] * len(ranges), *zip(*ranges, strict=True)
