@@ -47,7 +47,7 @@ from xietong.cases.procedure import (
 )
 from xietong.cases.routing import resolve_target
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from xietong.ledger.services import Actor, ledger_append
+from xietong.ledger.services import Actor, actor_of, ledger_append
 from xietong.orgs.models import Duty, Region, Unit, UnitKind, User
 
 
@@ -88,22 +88,12 @@ class RegisterInput:
 # ---------------------------------------------------------------- helpers
 
 
+# The capacity in which a person acts, most senior first (recorded in the ledger entry).
+_DUTY_ORDER = (Duty.LEADER, Duty.DEPT_HEAD, Duty.HANDLER, Duty.CLERK, Duty.CORRECTIONS_OFFICER)
+
+
 def _actor(user: User, duties: frozenset[str]) -> Actor:
-    held = [
-        d
-        for d in (Duty.LEADER, Duty.DEPT_HEAD, Duty.HANDLER, Duty.CLERK, Duty.CORRECTIONS_OFFICER)
-        if d in duties
-    ]
-    mine = [d for d in held if user.has_duty(d)]
-    duty = Duty(mine[0]).label if mine else user.duty_labels
-    unit = user.unit
-    return Actor(
-        user_id=user.pk,
-        name=user.full_name or user.username,
-        duty=str(duty),
-        unit_id=unit.pk if unit else None,
-        unit_name=unit.name if unit else "",
-    )
+    return actor_of(user, preferred=[d for d in _DUTY_ORDER if d in duties])
 
 
 def _lock_case(case_id: int) -> Case:

@@ -35,8 +35,8 @@ from xietong.dossier.models import (
 )
 from xietong.dossier.sniff import LABELS, MEDIA_TYPES, SCAN_TYPES, expected_type, same_kind, sniff_path
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from xietong.ledger.services import Actor, ledger_append
-from xietong.orgs.models import Duty, User
+from xietong.ledger.services import Actor, actor_of, ledger_append
+from xietong.orgs.models import User
 
 UploadId = str | uuid.UUID
 MAX_UPLOAD = 2 * 1024**3  # 2 GB
@@ -68,15 +68,7 @@ def _part_path(upload: Upload) -> Path:
 
 
 def _actor(user: User) -> Actor:
-    unit = user.unit
-    duties = sorted(user.duty_codes)
-    return Actor(
-        user_id=user.pk,
-        name=user.full_name or user.username,
-        duty=str(Duty(duties[0]).label) if duties else "",
-        unit_id=unit.pk if unit else None,
-        unit_name=unit.name if unit else "",
-    )
+    return actor_of(user, preferred=sorted(user.duty_codes))
 
 
 def _may_add_material(user: User, case: Case) -> None:

@@ -30,6 +30,22 @@ class Actor:
     unit_name: str
 
 
+def actor_of(user: Any, *, preferred: Sequence[str]) -> Actor:
+    """The ``Actor`` for an act by ``user``: his capacity is the first duty of ``preferred`` that he
+    holds (all his duties when none), his unit the one he belongs to."""
+    from xietong.orgs.models import Duty
+
+    held = [d for d in preferred if user.has_duty(d)]
+    unit = user.unit
+    return Actor(
+        user_id=user.pk,
+        name=user.full_name or user.username,
+        duty=str(Duty(held[0]).label) if held else user.duty_labels,
+        unit_id=unit.pk if unit else None,
+        unit_name=unit.name if unit else "",
+    )
+
+
 def ledger_append(*, case_id: int, actor: Actor, action: str, payload: dict[str, Any]) -> LedgerEntry | None:
     """Append one entry to ``case_id``'s chain. The caller must hold the case row lock
     (``select_for_update``) and an open transaction, so that the entry commits or rolls back with

@@ -22,7 +22,7 @@ from xietong.cases.selectors import case_get_visible
 from xietong.dossier.models import Page, Volume
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from xietong.ledger.selectors import case_timeline
-from xietong.ledger.services import Actor, ledger_append
+from xietong.ledger.services import Actor, actor_of, ledger_append
 from xietong.orgs.models import Duty, User
 from xietong.review import document, selectors
 from xietong.review.models import COALESCE_WINDOW, Report, ReportKind, ReportStatus, ReportVersion
@@ -55,15 +55,7 @@ class SaveResult:
 
 
 def _actor(user: User) -> Actor:
-    unit = user.unit
-    held = [d for d in (Duty.HANDLER, Duty.DEPT_HEAD, Duty.LEADER) if user.has_duty(d)]
-    return Actor(
-        user_id=user.pk,
-        name=user.full_name or user.username,
-        duty=str(Duty(held[0]).label) if held else user.duty_labels,
-        unit_id=unit.pk if unit else None,
-        unit_name=unit.name if unit else "",
-    )
+    return actor_of(user, preferred=(Duty.HANDLER, Duty.DEPT_HEAD, Duty.LEADER))
 
 
 def _lock_case(case_id: int) -> None:
