@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from xietong.cases import api as cases_api
+from xietong.instruments import api as instruments_api
 from xietong.ledger import api as ledger_api
 from xietong.orgs import api as orgs_api
 
@@ -21,6 +22,25 @@ api_v1 = [
     path("approvals", cases_api.ApprovalListApi.as_view(), name="approval-list"),
     path("approvals/<int:request_id>/decide", cases_api.ApprovalDecideApi.as_view(), name="approval-decide"),
     path("workbench", cases_api.WorkbenchApi.as_view(), name="workbench"),
+    path("instruments/catalogue", instruments_api.CatalogueApi.as_view(), name="instrument-catalogue"),
+    path(
+        "cases/<int:case_id>/instruments",
+        instruments_api.CaseInstrumentsApi.as_view(),
+        name="case-instruments",
+    ),
+    path("instruments/<int:instrument_id>", instruments_api.InstrumentApi.as_view(), name="instrument"),
+    path(
+        "instruments/<int:instrument_id>/pdf",
+        instruments_api.InstrumentPdfApi.as_view(),
+        name="instrument-pdf",
+    ),
+    path(
+        "instruments/<int:instrument_id>/<str:step>",
+        instruments_api.InstrumentStepApi.as_view(),
+        name="instrument-step",
+    ),
+    path("services/<int:service_id>/receipt", instruments_api.ReceiptApi.as_view(), name="service-receipt"),
+    path("verify", instruments_api.VerifyApi.as_view(), name="verify"),
     path("ledger/tree-head", ledger_api.TreeHeadApi.as_view(), name="tree-head"),
     path("ledger/proofs/inclusion", ledger_api.InclusionProofApi.as_view(), name="inclusion-proof"),
     path("ledger/proofs/consistency", ledger_api.ConsistencyProofApi.as_view(), name="consistency-proof"),
@@ -34,6 +54,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("xietong.dossier.urls")),
     path("", include("xietong.review.urls")),
+    path("", include("xietong.instruments.urls")),
     path("", include("xietong.web.urls")),
 ]
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from tests.factories import City, register_case, register_input
 from xietong.cases import services
-from xietong.cases.models import ActionRequest, Case, Clock, Instrument, Transfer
+from xietong.cases.models import ActionRequest, Case, Clock, Transfer
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from xietong.instruments.models import Instrument
 from xietong.ledger.models import LedgerEntry
 from xietong.ledger.services import ledger_integrate_all
 from xietong.ledger.verify import ledger_verify

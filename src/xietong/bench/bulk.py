@@ -13,11 +13,12 @@ would make ``xietong bench pages`` useless. So:
   every act through ``cases.services``), then copies them until the database holds the requested
   number of cases. Every clone has the rows the services produced for its template — case, parties,
   participations, transfers, instruments, clocks, requests, ledger entries — with new ids, all times
-  moved back by a whole number of days, new case numbers and 文号 from the same per-unit counters
-  (``InstrumentCounter`` is brought up to date), clock due dates recomputed by ``cases.deadlines``
-  for the moved start, ledger payloads re-pointed at the clone's own ids and numbers, and the clone's
-  hash chain recomputed. ``ledger verify`` passes on the result. Rows go in with ``COPY`` with the
-  per-row foreign-key triggers off (``session_replication_role = replica``, when the role may), and
+  moved back by a whole number of days, new case numbers from the same per-unit counters
+  (``InstrumentCounter`` is brought up to date; instruments are cloned as drafts), clock due
+  dates recomputed by ``cases.deadlines`` for the moved start, ledger payloads re-pointed at the
+  clone's own ids and numbers, and the clone's hash chain recomputed (its head too, on the case
+  row). ``ledger verify`` passes on the result. Rows go in with ``COPY`` with the per-row
+  foreign-key triggers off (``session_replication_role = replica``, when the role may), and
   ``check_references`` then confirms that no reference dangles.
 
 Nothing here is imported by product code; nothing here runs outside ``xietong bench``.
@@ -29,7 +30,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import subprocess
@@ -501,8 +501,8 @@ def _entry_template(row: dict[str, Any], case_number: str) -> _Entry:
     if data.get("number") == case_number:
         data["number"] = hole("case_number", case_number)
     instrument = data.get("instrument")
-    if isinstance(instrument, dict) and isinstance(instrument.get("number"), str):
-        instrument["number"] = hole("instrument", instrument["number"])
+    if isinstance(instrument, dict) and isinstance(instrument.get("id"), int):
+        instrument["id"] = hole("instrument", instrument["id"])
     text = canonical_payload(data)
     if not subs and text != row["payload"]:
         text = row["payload"]  # never re-encode differently what needs no change
@@ -540,11 +540,6 @@ class _Numbers:
         local = timezone.localtime(created_at)
         seq = self.bump(police_unit_id, "案件编号", local.year)
         return f"A{self.unit_digits[police_unit_id]}{local:%Y%m}{seq:05d}"
-
-    def instrument_number(self, head: str, unit_id: int, kind: str, issued_at: datetime) -> str:
-        # as services._instrument_number: place, agency and kind word kept; year and sequence new
-        year = timezone.localtime(issued_at).year
-        return f"{head}〔{year}〕{self.bump(unit_id, kind, year)}号"
 
     def save(self) -> None:
         from xietong.cases.models import InstrumentCounter
@@ -592,11 +587,11 @@ class _Cloner:
             ActionRequest,
             Case,
             Clock,
-            Instrument,
             Participation,
             Party,
             Transfer,
         )
+        from xietong.instruments.models import Instrument
 
         self.rng = random.Random(seed)  # noqa: S311 (bench data, not security)
         self.spread_days = spread_days
@@ -605,7 +600,10 @@ class _Cloner:
             "party": _Table(Party, ("custody_since",)),
             "participation": _Table(Participation, ("since",)),
             "transfer": _Table(Transfer, ("sent_at", "decided_at")),
-            "instrument": _Table(Instrument, ("issued_at", "claimed_date")),
+            "instrument": _Table(
+                Instrument,
+                ("issued_at", "claimed_date", "submitted_at", "approved_at", "sealed_at", "revoked_at"),
+            ),
             "clock": _Table(Clock, ("started_at", "stopped_at")),
             "request": _Table(ActionRequest, ("requested_at", "decided_at")),
         }
@@ -613,12 +611,6 @@ class _Cloner:
         self.deadlines = _Deadlines()
         self.entries: list[tuple[datetime, tuple[Any, ...]]] = []
         self.templates, self.orphans = self._load()
-        tp = self.t["instrument"].pos
-        self.instrument_heads = {
-            row[tp["number"]]: _NUMBER_TAIL.sub("", row[tp["number"]])
-            for t in self.templates
-            for row in t.rows["instrument"]
-        }
 
     def _load(self) -> tuple[list[_Template], list[list[Any]]]:
         from xietong.ledger.models import LedgerEntry
@@ -668,15 +660,18 @@ class _Cloner:
             row = tt.clone(base, case_id, delta)
             maps["transfer"][base[tt.id]] = row[tt.id]
             row[party_ids_at] = [maps["party"].get(p, p) for p in base[party_ids_at] or []]
-        number_at, unit_at, kind_at, issued_at = (
-            ti.pos[n] for n in ("number", "unit_id", "kind", "issued_at")
-        )
+        # A clone's instruments are drafts: a 文号, a sealed PDF and its verification token belong
+        # to one instrument only (the clones' ledger entries keep the template's text).
+        unsealed = {
+            n: ti.pos[n] for n in ("number", "number_year", "number_seq", "public_token", "pdf_id", "seal_id")
+        }
         for base in t.rows["instrument"]:
             row = ti.clone(base, case_id, delta)
-            row[number_at] = self.numbers.instrument_number(
-                self.instrument_heads[base[number_at]], row[unit_at], row[kind_at], row[issued_at]
-            )
-            maps["instrument"][base[number_at]] = row[number_at]
+            for at in unsealed.values():
+                row[at] = None
+            row[ti.pos["status"]] = "draft"
+            row[ti.pos["supersedes_id"]] = None
+            maps["instrument"][base[ti.id]] = row[ti.id]
         party_at, rule_at, start_at, custody_at = (
             tk.pos[n] for n in ("party_id", "rule", "started_at", "in_custody")
         )
@@ -733,6 +728,9 @@ class _Cloner:
                 )
             )
             prev = digest
+        # the clone's chain head, kept on its case row as ``ledger_append`` keeps it
+        case[tc.pos["ledger_seq"]] = t.entries[-1].row["seq"] if t.entries else 0
+        case[tc.pos["ledger_head"]] = prev
 
     @staticmethod
     def _request_payload(payload: Any, delta: timedelta, parties: dict[int, int]) -> Any:
@@ -776,12 +774,11 @@ class _Cloner:
         reset_sequences(*(table.model for table in self.t.values()))
 
 
-_NUMBER_TAIL = re.compile(r"〔\d{4}〕\d+号$")
-
-
 def check_references() -> dict[str, int]:
     """Rows whose foreign key points nowhere (must all be 0 after a bulk load without FK triggers)."""
-    from xietong.cases.models import ActionRequest, Case, Clock, Instrument, Participation, Party, Transfer
+    from xietong.cases.models import ActionRequest, Case, Clock, Participation, Party, Transfer
+    from xietong.instruments.models import Instrument
+    from xietong.ledger.selectors import stale_chain_heads
 
     checks = {
         "party.case": Party.objects.exclude(case_id__in=Case.objects.values("id")),
@@ -796,7 +793,9 @@ def check_references() -> dict[str, int]:
             case_id__in=Case.objects.values("id")
         ),
     }
-    return {name: qs.count() for name, qs in checks.items()}
+    counts = {name: qs.count() for name, qs in checks.items()}
+    counts["case.ledger_head"] = stale_chain_heads()  # a head that is not the chain's last entry
+    return counts
 
 
 def clone_cases(*, total: int, seed: int, spread_days: int, chunk: int, write: Write) -> dict[str, int]:

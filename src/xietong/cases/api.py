@@ -92,7 +92,7 @@ def result_out(result: services.ActResult) -> dict[str, Any]:
         "request_id": result.request.pk if result.request else None,
         "transfer": transfer_out(result.transfer) if result.transfer else None,
         "instrument": (
-            {"kind": result.instrument.kind, "number": result.instrument.number}
+            {"id": result.instrument.pk, "kind": result.instrument.kind, "status": result.instrument.status}
             if result.instrument
             else None
         ),
@@ -140,7 +140,15 @@ def case_detail(user: Any, case: Case) -> dict[str, Any]:
             for a in selectors.actions_available(user=user, case=case)
         ],
         "instruments": [
-            {"kind": i.kind, "number": i.number, "issued_at": i.issued_at, "claimed_date": i.claimed_date}
+            {
+                "id": i.pk,
+                "kind": i.kind,
+                "status": i.status,
+                "number": i.number,
+                "issued_at": i.issued_at,
+                "sealed_at": i.sealed_at,
+                "claimed_date": i.claimed_date,
+            }
             for i in case.instruments.all()
         ],
     }

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+from xietong import fastsql
 from xietong.cases import deadlines
 from xietong.cases.models import Case, Clock, ClockStatus, HolidayOverride, Party
 from xietong.cases.procedure import Custody
@@ -36,21 +37,36 @@ def compute(rule: str, start: datetime, *, in_custody: bool) -> deadlines.Deadli
 
 
 def clocks_start(
-    *, case: Case, unit: Unit, at: datetime, wanted: list[tuple[str, Party | None]], parties: list[Party]
+    *,
+    case: Case,
+    unit: Unit,
+    at: datetime,
+    wanted: list[tuple[str, Party | None]],
+    parties: list[Party],
+    all_parties: list[Party] | None = None,
 ) -> list[Clock]:
     """Start several clocks at once: one UPDATE to supersede running ones of the same rule and
-    person, one multi-row INSERT (an act such as 拘留 starts four per suspect)."""
+    person, one multi-row INSERT (an act such as 拘留 starts four per suspect). ``all_parties``:
+    the case's parties when the caller has them (else read here unless ``parties`` are all)."""
     if not wanted:
         return []
-    from django.db.models import Q
-
-    all_parties = parties if len(parties) == case.parties.count() else list(case.parties.all())
+    if all_parties is None:
+        all_parties = parties if len(parties) == case.parties.count() else list(case.parties.all())
     anyone = any(Custody(p.custody).in_custody for p in all_parties)
-    superseded = Q()
+    superseded: list[str] = []
+    params: list[object] = [case.pk, ClockStatus.RUNNING.value]
     for rule, party in wanted:
-        superseded |= Q(rule=rule, party=party) if party is not None else Q(rule=rule, party__isnull=True)
-    Clock.objects.filter(superseded, case=case, status=ClockStatus.RUNNING).update(
-        status=ClockStatus.STOPPED, stopped_at=at, stopped_by="superseded"
+        if party is not None:
+            superseded.append("(rule = %s AND party_id = %s)")
+            params.extend((rule, party.pk))
+        else:
+            superseded.append("(rule = %s AND party_id IS NULL)")
+            params.append(rule)
+    fastsql.update_where(
+        Clock,
+        {"status": ClockStatus.STOPPED.value, "stopped_at": at, "stopped_by": "superseded"},
+        f"case_id = %s AND status = %s AND ({' OR '.join(superseded)})",
+        params,
     )
     rows = []
     for rule, party in wanted:
@@ -68,7 +84,7 @@ def clocks_start(
                 due_at=result.due_at,
             )
         )
-    return Clock.objects.bulk_create(rows)
+    return fastsql.insert(rows)
 
 
 def clocks_stop(
@@ -79,12 +95,18 @@ def clocks_stop(
     rules = list(rules)
     if not rules:
         return 0
-    qs = Clock.objects.filter(case=case, rule__in=rules, status=ClockStatus.RUNNING)
+    where = f"case_id = %s AND rule IN ({fastsql.placeholders(len(rules))}) AND status = %s"
+    params: list[object] = [case.pk, *rules, ClockStatus.RUNNING.value]
     if party_ids is not None:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(party__isnull=True) | Q(party_id__in=list(party_ids)))
-    return qs.update(status=ClockStatus.STOPPED, stopped_at=at, stopped_by=by)
+        ids = list(party_ids)
+        if ids:
+            where += f" AND (party_id IS NULL OR party_id IN ({fastsql.placeholders(len(ids))}))"
+            params.extend(ids)
+        else:
+            where += " AND party_id IS NULL"
+    return fastsql.update_where(
+        Clock, {"status": ClockStatus.STOPPED.value, "stopped_at": at, "stopped_by": by}, where, params
+    )
 
 
 def clocks_stop_all(*, case: Case, at: datetime, by: str) -> int:
@@ -100,19 +122,25 @@ def clocks_reopen(*, case: Case, by: str, stopped_at: datetime) -> int:
     ).update(status=ClockStatus.RUNNING, stopped_at=None, stopped_by="")
 
 
-def clocks_follow_custody(*, case: Case) -> int:
+def clocks_follow_custody(*, case: Case, parties: list[Party] | None = None) -> int:
     """刑诉法第105条: whether a last day on a holiday moves depends on custody *on the expiry day*.
     When a suspect is released or taken into custody, his running clocks (and the case's, which
-    follow "anyone in custody") are recomputed with the new flag. Returns how many changed."""
-    parties = {p.pk: Custody(p.custody).in_custody for p in case.parties.all()}
-    anyone = any(parties.values())
+    follow "anyone in custody") are recomputed with the new flag. Returns how many changed.
+    ``parties``: all the case's parties as they now are, when the caller has them."""
+    if parties is None:
+        parties = list(case.parties.all())
+    custody = {p.pk: Custody(p.custody).in_custody for p in parties}
+    anyone = any(custody.values())
     changed = 0
-    for clock in Clock.objects.filter(case=case, status=ClockStatus.RUNNING):
-        in_custody = parties.get(clock.party_id, anyone) if clock.party_id else anyone
+    running = fastsql.fetch_models(
+        Clock, "WHERE {t}.case_id = %s AND {t}.status = %s", [case.pk, ClockStatus.RUNNING.value]
+    )
+    for clock in running:
+        in_custody = custody.get(clock.party_id, anyone) if clock.party_id else anyone
         if in_custody == clock.in_custody:
             continue
         result = compute(clock.rule, clock.started_at, in_custody=in_custody)
         clock.in_custody, clock.due, clock.due_at = in_custody, result.due, result.due_at
-        clock.save(update_fields=["in_custody", "due", "due_at"])
+        fastsql.update(clock, ("in_custody", "due", "due_at"))
         changed += 1
     return changed

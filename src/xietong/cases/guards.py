@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xietong import fastsql
 from xietong.cases.models import Case, Clock, ClockStatus, Party, Transfer, TransferStatus
 from xietong.cases.procedure import Verdict
 from xietong.errors import Conflict, NotAllowed, ValidationFailed
@@ -119,12 +120,12 @@ def _prosecuted_this_case(ctx: ActContext) -> None:
 
 
 def _arrest_request_pending_for_selected(ctx: ActContext) -> None:
-    request = (
-        Transfer.objects.filter(case=ctx.case, action="request_arrest", status=TransferStatus.ACCEPTED)
-        .order_by("-id")
-        .first()
+    found = fastsql.fetch_models(
+        Transfer,
+        "WHERE {t}.case_id = %s AND {t}.action = %s AND {t}.status = %s ORDER BY {t}.id DESC LIMIT 1",
+        [ctx.case.pk, "request_arrest", TransferStatus.ACCEPTED.value],
     )
-    requested = set(request.party_ids) if request else set()
+    requested = set(found[0].party_ids) if found else set()
     outside = [p.name for p in ctx.parties if p.pk not in requested]
     if outside:
         raise Conflict(f"{'、'.join(outside)}不在提请批准逮捕的人员之列", code="not_requested")

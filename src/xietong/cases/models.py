@@ -1,4 +1,4 @@
-"""Cases, suspects, transfers between agencies, instruments (metadata), statutory clocks (F2, F14).
+"""Cases, suspects, transfers between agencies, approvals, statutory clocks (F2, F14).
 
 Every row here is written by ``cases.services`` only; the ledger records each write."""
 
@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from xietong.cases.procedure import ACTIONS, CUSTODY_LABELS, STAGE_LABELS, TRIAL_PROCEDURES, Custody, Stage
+from xietong.ledger.chain import GENESIS
 from xietong.orgs.models import Region, Unit
 
 STAGE_CHOICES = [(s.value, STAGE_LABELS[s]) for s in Stage]
@@ -52,6 +53,14 @@ class Case(models.Model):
     # Set by the services from the server clock (not auto_now), so replayed history keeps its times.
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The head of the case's ledger chain: seq and hash of its last entry (0 and GENESIS before the
+    # first). Kept on the row that every ledger writer locks first, so an append reads it with the
+    # lock instead of searching the ledger; written only by ``ledger.services`` and by the door's
+    # UPDATE of the case in the same transaction as the entry (never by a full-row save of a case
+    # read without the lock). A stale head cannot fork a chain: the next entry's seq would collide
+    # with the ledger's unique (case_id, seq).
+    ledger_seq = models.PositiveIntegerField(default=0, editable=False)
+    ledger_head = models.CharField(max_length=64, default=GENESIS, editable=False)
 
     class Meta:
         verbose_name = "案件"
@@ -148,30 +157,9 @@ class Transfer(models.Model):
         return ACTIONS[self.action].label
 
 
-class Instrument(models.Model):
-    """A legal instrument's record (文书). Its PDF and seal come with the instruments app (F5)."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="instruments")
-    kind = models.CharField("文书", max_length=50)
-    number = models.CharField("文号", max_length=60, unique=True)
-    action = models.CharField(max_length=40)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    issued_at = models.DateTimeField("签发时间（服务器）")
-    claimed_date = models.DateField("文书落款日期（填写）", null=True, blank=True)
-
-    class Meta:
-        ordering = ["issued_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.number}"
-
-
 class InstrumentCounter(models.Model):
-    """Per unit, kind and year sequence for 文号; bumped with an atomic F() update (no gaps on retry)."""
+    """Per unit, kind and year sequence (案件编号); bumped with one atomic upsert (no gaps on retry).
+    The 文号 of instruments have their own counter in the instruments app."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE)
     kind = models.CharField(max_length=50)

@@ -4,6 +4,7 @@ residence; the case's county stands in for it until the offender's residence is 
 
 from __future__ import annotations
 
+from xietong import fastsql
 from xietong.cases.models import Case
 from xietong.cases.procedure import Target, Verdict
 from xietong.errors import Conflict
@@ -11,13 +12,32 @@ from xietong.orgs.models import Unit, UnitKind
 
 
 def _unit_in_county(case: Case, kind: str) -> Unit | None:
-    return Unit.objects.filter(kind=kind, region=case.county).order_by("id").first()
+    found = fastsql.fetch_models(
+        Unit, "WHERE {t}.kind = %s AND {t}.region_id = %s ORDER BY {t}.id LIMIT 1", [kind, case.county_id]
+    )
+    return found[0] if found else None
+
+
+def _case_unit(case: Case, field: str) -> Unit | None:
+    """``case.<field>`` (a unit), read with hand-written SQL when not loaded yet."""
+    if getattr(Case, field).is_cached(case):
+        cached: Unit | None = getattr(case, field)
+        return cached
+    unit_id = getattr(case, f"{field}_id")
+    if unit_id is None:
+        return None
+    found = fastsql.fetch_models(Unit, "WHERE {t}.id = %s", [unit_id])
+    if found:
+        setattr(case, field, found[0])
+        return found[0]
+    missing: Unit | None = getattr(case, field)  # cannot happen (PROTECT): the ORM raises as it would
+    return missing
 
 
 def resolve_target(case: Case, target: Target) -> Unit:
     unit: Unit | None
     if target == Target.PROCURATORATE:
-        unit = case.procuratorate_unit or _unit_in_county(case, UnitKind.PROCURATORATE)
+        unit = _case_unit(case, "procuratorate_unit") or _unit_in_county(case, UnitKind.PROCURATORATE)
         unit = unit or Unit.objects.filter(kind=UnitKind.CITY_PROCURATORATE).first()
     elif target == Target.COURT:
         unit = _unit_in_county(case, UnitKind.BASIC_COURT)
@@ -26,7 +46,7 @@ def resolve_target(case: Case, target: Target) -> Unit:
     elif target == Target.ORIGINAL_COURT:
         unit = case.court_unit
     elif target == Target.POLICE:
-        unit = case.police_unit
+        unit = _case_unit(case, "police_unit")
     else:  # EXECUTION
         verdict = Verdict(**case.verdict) if case.verdict else None
         if verdict is not None and verdict.community:

@@ -16,13 +16,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from xietong import events, servertime, tasks
+from xietong import events, fastsql, servertime, tasks
 from xietong.cases import clocks
 from xietong.cases.guards import GUARDS, ActContext, clock_condition
 from xietong.cases.models import (
     ActionRequest,
     Case,
-    Instrument,
     InstrumentCounter,
     Participation,
     Party,
@@ -47,7 +46,9 @@ from xietong.cases.procedure import (
 )
 from xietong.cases.routing import resolve_target
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from xietong.ledger.services import Actor, actor_of, ledger_append
+from xietong.instruments.models import Instrument
+from xietong.ledger.models import LedgerEntry
+from xietong.ledger.services import Actor, actor_of, ledger_append, ledger_entry, ledger_insert
 from xietong.orgs.models import Duty, Region, Unit, UnitKind, User
 
 
@@ -96,13 +97,84 @@ def _actor(user: User, duties: frozenset[str]) -> Actor:
     return actor_of(user, preferred=[d for d in _DUTY_ORDER if d in duties])
 
 
+# The columns of the case row that an act may change, written by one UPDATE at the end of the act
+# (with the ledger head, which moves with the entry the act appends).
+_ACT_COLUMNS = (
+    "stage",
+    "holder_unit_id",
+    "handler_id",
+    "procuratorate_unit_id",
+    "court_unit_id",
+    "execution_unit_id",
+    "trial_procedure",
+    "supplementary_count",
+    "remand_count",
+    "verdict",
+    "version",
+    "updated_at",
+    "ledger_seq",
+    "ledger_head",
+)
+
+
+def _for_update() -> str:
+    # SQLite has no row locks: the IMMEDIATE transaction already holds the database's write lock.
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
 def _lock_case(case_id: int) -> Case:
-    try:
-        # No joins in the locking query: on PostgreSQL a row updated by the transaction we waited
-        # for is re-checked against the join, and a changed holder would make it vanish.
-        return Case.objects.select_for_update().get(pk=case_id)
-    except Case.DoesNotExist as exc:
-        raise NotFound("案件不存在", code="case_not_found") from exc
+    # No joins in the locking query: on PostgreSQL a row updated by the transaction we waited
+    # for is re-checked against the join, and a changed holder would make it vanish.
+    found = fastsql.fetch_models(Case, "WHERE {t}.id = %s" + _for_update(), [case_id])
+    if not found:
+        raise NotFound("案件不存在", code="case_not_found")
+    return found[0]
+
+
+def _lock_case_of_transfer(transfer_id: int) -> Case | None:
+    """Lock the case that a transfer belongs to, found in the same statement (a transfer never
+    changes case, so the subquery may be answered before the wait for the lock)."""
+    transfers = Transfer._meta.db_table
+    found = fastsql.fetch_models(
+        Case,
+        f"WHERE {{t}}.id = (SELECT case_id FROM {transfers} WHERE id = %s)" + _for_update(),  # noqa: S608
+        [transfer_id],
+    )
+    return found[0] if found else None
+
+
+def _parties_and_pending(case: Case) -> tuple[list[Party], bool]:
+    """The case's parties, and whether a transfer of it is waiting to be accepted, in one statement
+    (run after the row lock, so both are as the last act on the case left them)."""
+    pending_sql = (
+        f"EXISTS (SELECT 1 FROM {Transfer._meta.db_table} "  # noqa: S608
+        f"WHERE case_id = %s AND status = '{TransferStatus.PENDING.value}')"
+    )
+    rows = fastsql.fetch(
+        Party, "WHERE {t}.case_id = %s ORDER BY {t}.ordinal, {t}.id", [case.pk, case.pk], extra=pending_sql
+    )
+    if not rows:  # a case without parties: ask on its own
+        return [], _transfer_pending(case)
+    return [party for party, _ in rows], bool(rows[0][1][0])
+
+
+def _transfer_pending(case: Case) -> bool:
+    return Transfer.objects.filter(case=case, status=TransferStatus.PENDING).exists()
+
+
+def _write_case(case: Case, entry: LedgerEntry | None) -> None:
+    """The act's one UPDATE of the case row, moving the ledger head to ``entry``; then the entry."""
+    if entry is not None:
+        case.ledger_seq, case.ledger_head = entry.seq, entry.entry_hash
+    fastsql.update(case, _ACT_COLUMNS)
+    if entry is not None:
+        ledger_insert(entry)
+
+
+def _case_entry(case: Case, *, actor: Actor, action: str, payload: dict[str, Any]) -> LedgerEntry | None:
+    return ledger_entry(
+        case_id=case.pk, head=(case.ledger_seq, case.ledger_head), actor=actor, action=action, payload=payload
+    )
 
 
 def _can_see(user: User, case: Case) -> bool:
@@ -118,35 +190,7 @@ def _require_unit(user: User) -> Unit:
 
 
 def _participate(case: Case, unit: Unit, at: datetime) -> None:
-    Participation.objects.bulk_create([Participation(case=case, unit=unit, since=at)], ignore_conflicts=True)
-
-
-_NUMBER_WORD = {
-    "立案决定书": "立字",
-    "拘留证": "拘字",
-    "取保候审决定书": "取保字",
-    "监视居住决定书": "监居字",
-    "释放证明书": "释字",
-    "提请批准逮捕书": "提捕字",
-    "批准逮捕决定书": "批捕",
-    "不批准逮捕决定书": "不捕",
-    "起诉意见书": "诉字",
-    "撤销案件决定书": "撤字",
-    "补充侦查提纲": "退查",
-    "补充侦查报告书": "补侦字",
-    "不起诉决定书": "不诉",
-    "起诉书": "刑诉",
-    "刑事判决书": "刑初",
-    "上诉状": "上诉登",
-    "抗诉书": "刑抗",
-    "刑事裁定书": "刑终",
-    "发回重审裁定书": "刑终",
-    "执行通知书": "执通",
-    "拘留通知书": "拘通字",
-    "逮捕通知书": "捕通字",
-    "执行回执": "执回字",
-}
-_AGENCY_CHAR = {"police": "公", "procuratorate": "检", "court": "法", "justice": "司", "committee": "政法"}
+    fastsql.insert([Participation(case_id=case.pk, unit_id=unit.pk, since=at)], ignore_conflicts=True)
 
 
 def _next_number(unit: Unit, kind: str, year: int) -> int:
@@ -162,43 +206,38 @@ def _next_number(unit: Unit, kind: str, year: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _instrument_number(unit: Unit, kind: str, year: int) -> str:
-    """文号 such as 「姑苏公拘字〔2026〕12号」: issuing place, agency, kind word, year, sequence."""
-    seq = _next_number(unit, kind, year)
-    place = unit.region.name
-    for suffix in ("街道", "镇", "区", "市"):
-        place = place.removesuffix(suffix)
-    word = _NUMBER_WORD.get(kind, kind[:2] + "字")
-    return f"{place[:4]}{_AGENCY_CHAR.get(unit.agency, '')}{word}〔{year}〕{seq}号"
-
-
 def _issue_instrument(
     *,
     case: Case,
     action: Action,
     unit: Unit,
     user: User,
-    approver: User | None,
     at: datetime,
     claimed: date | None,
+    party_ids: list[int] | None,
+    reason: str = "",
 ) -> Instrument | None:
+    """The draft of the instrument the act calls for; the instruments app takes it from there
+    (签发, seal and 文号, service). One INSERT."""
     if not action.instrument:
         return None
-    year = timezone.localtime(at).year
-    return Instrument.objects.create(
+    from xietong.instruments.services import draft_for_act
+
+    return draft_for_act(
         case=case,
         kind=action.instrument,
-        number=_instrument_number(unit, action.instrument, year),
         action=action.code,
         unit=unit,
-        issued_by=user,
-        approved_by=approver,
-        issued_at=at,
-        claimed_date=claimed,
+        user=user,
+        at=at,
+        claimed=claimed,
+        party_ids=party_ids or [],
+        reason=reason,
     )
 
 
-def _check_may_act(user: User, case: Case | None, action: Action) -> Unit:
+def _check_may_act(user: User, case: Case | None, action: Action, *, pending: bool | None = None) -> Unit:
+    """``pending``: whether a transfer of the case waits to be accepted, when the caller knows it."""
     unit = _require_unit(user)
     if unit.agency != action.agency:
         raise NotAllowed(f"「{action.label}」须由{_agency_label(action.agency)}办理", code="agency_forbidden")
@@ -211,7 +250,9 @@ def _check_may_act(user: User, case: Case | None, action: Action) -> Unit:
         raise Conflict(
             f"案件当前处于「{STAGE_LABELS[stage]}」阶段，不能办理「{action.label}」", code="stage_conflict"
         )
-    if Transfer.objects.filter(case=case, status=TransferStatus.PENDING).exists():
+    if pending is None:
+        pending = _transfer_pending(case)
+    if pending:
         raise Conflict("案件正在移送途中，待接收单位受理或退回后才能继续办理", code="transfer_pending")
     if stage.agency == action.agency and case.holder_unit_id != unit.pk:
         raise NotAllowed("本案不在本单位办理", code="not_holder")
@@ -224,8 +265,10 @@ def _agency_label(agency: str) -> str:
     return str(Agency(agency).label)
 
 
-def _select_parties(case: Case, action: Action, party_ids: list[int] | None) -> list[Party]:
-    parties = list(case.parties.all())
+def _select_parties(
+    case: Case, action: Action, party_ids: list[int] | None, parties: list[Party]
+) -> list[Party]:
+    """The persons the act is about, out of ``parties`` (all the case's)."""
     if not action.per_party:
         return parties
     if not party_ids:
@@ -246,7 +289,13 @@ def _select_parties(case: Case, action: Action, party_ids: list[int] | None) -> 
 
 
 def _start_clocks(
-    case: Case, action: Action, parties: list[Party], unit: Unit, at: datetime, when: When
+    case: Case,
+    action: Action,
+    parties: list[Party],
+    unit: Unit,
+    at: datetime,
+    when: When,
+    all_parties: list[Party] | None = None,
 ) -> None:
     wanted: list[tuple[str, Party | None]] = []
     for start in action.starts:
@@ -256,7 +305,7 @@ def _start_clocks(
             wanted.extend((start.rule, p) for p in parties)
         else:
             wanted.append((start.rule, None))
-    clocks.clocks_start(case=case, unit=unit, at=at, wanted=wanted, parties=parties)
+    clocks.clocks_start(case=case, unit=unit, at=at, wanted=wanted, parties=parties, all_parties=all_parties)
 
 
 def _payload(action: Action, **extra: Any) -> dict[str, Any]:
@@ -407,7 +456,7 @@ def _register_apply(
     )
     _participate(case, unit, now)
     instrument = _issue_instrument(
-        case=case, action=action, unit=unit, user=user, approver=approver, at=now, claimed=claimed
+        case=case, action=action, unit=unit, user=user, at=now, claimed=claimed, party_ids=None
     )
     entry = ledger_append(
         case_id=case.pk,
@@ -438,7 +487,7 @@ def _instrument_json(instrument: Instrument | None) -> dict[str, Any] | None:
         return None
     return {
         "kind": instrument.kind,
-        "number": instrument.number,
+        "id": instrument.pk,
         "claimed_date": instrument.claimed_date.isoformat() if instrument.claimed_date else None,
     }
 
@@ -478,10 +527,11 @@ def case_act(
             raise NotFound("案件不存在", code="case_not_found")
         if expected_version is not None and expected_version != case.version:
             raise Conflict("案件已被他人更新，请刷新后重试", code="version_conflict")
-        unit = _check_may_act(user, case, spec)
+        all_parties, pending = _parties_and_pending(case)
+        unit = _check_may_act(user, case, spec, pending=pending)
         if spec.needs_reason and not reason.strip():
             raise ValidationFailed(f"「{spec.label}」须填写理由", code="reason_required")
-        parties = _select_parties(case, spec, party_ids)
+        parties = _select_parties(case, spec, party_ids, all_parties)
         ctx = ActContext(
             case=case, user=user, now=servertime.now(), parties=parties, options=dict(options or {})
         )
@@ -522,12 +572,21 @@ def case_act(
             approver=user if spec.approval else None,
             reason=reason,
             claimed=claimed_date,
+            all_parties=all_parties,
         )
 
 
 def _apply(
-    ctx: ActContext, spec: Action, *, unit: Unit, approver: User | None, reason: str, claimed: date | None
+    ctx: ActContext,
+    spec: Action,
+    *,
+    unit: Unit,
+    approver: User | None,
+    reason: str,
+    claimed: date | None,
+    all_parties: list[Party],
 ) -> ActResult:
+    """The write. ``all_parties``: the case's parties (``ctx.parties`` are among them)."""
     case, user, now, parties = ctx.case, ctx.user, ctx.now, ctx.parties
     from_stage = Stage(case.stage)
     party_ids = [p.pk for p in parties] if spec.per_party else None
@@ -540,7 +599,7 @@ def _apply(
             custody_flag_changed |= Custody(party.custody).in_custody != spec.custody_to.in_custody
             party.custody = spec.custody_to.value
             party.custody_since = now
-        Party.objects.bulk_update(parties, ["custody", "custody_since"])
+        _set_custody(parties, spec.custody_to, now)
 
     # options the act carries
     if spec.code == "pronounce" or (spec.code == "decide_appeal" and "verdict" in ctx.options):
@@ -553,7 +612,14 @@ def _apply(
     clocks.clocks_stop(case=case, rules=spec.stops, at=now, by=spec.code, party_ids=party_ids)
 
     instrument = _issue_instrument(
-        case=case, action=spec, unit=unit, user=user, approver=approver, at=now, claimed=claimed
+        case=case,
+        action=spec,
+        unit=unit,
+        user=user,
+        at=now,
+        claimed=claimed,
+        party_ids=party_ids,
+        reason=reason,
     )
     transfer = None
     to_unit: Unit | None = None
@@ -561,7 +627,7 @@ def _apply(
         case.stage = spec.to_stage.value
     if spec.transfer_to is not None:
         to_unit = resolve_target(case, spec.transfer_to)
-        transfer = Transfer.objects.create(
+        transfer = Transfer(
             case=case,
             action=spec.code,
             from_unit=unit,
@@ -573,6 +639,7 @@ def _apply(
             reason=reason,
             party_ids=[p.pk for p in parties] if spec.per_party else [],
         )
+        fastsql.insert([transfer])
         _participate(case, to_unit, now)
         messages.append(f"已移送{to_unit.name}，待其受理")
     elif spec.hand_back is not None:
@@ -584,20 +651,21 @@ def _apply(
 
     if spec.to_stage in TERMINAL_STAGES:
         clocks.clocks_stop_all(case=case, at=now, by=spec.code)
-        released = [p for p in case.parties.all() if Custody(p.custody).in_custody]
+        released = [p for p in all_parties if Custody(p.custody).in_custody]
         for party in released:
             party.custody, party.custody_since = Custody.RELEASED.value, now
-        Party.objects.bulk_update(released, ["custody", "custody_since"])
+        _set_custody(released, Custody.RELEASED, now)
 
     case.version += 1
     case.updated_at = now
-    case.save()
     if custody_flag_changed:  # in or out of custody: limits ending on a holiday may move (刑诉法105)
-        clocks.clocks_follow_custody(case=case)
-    _start_clocks(case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT)
+        clocks.clocks_follow_custody(case=case, parties=all_parties)
+    _start_clocks(
+        case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT, all_parties
+    )
 
-    entry = ledger_append(
-        case_id=case.pk,
+    entry = _case_entry(
+        case,
         actor=_actor(user, spec.duties),
         action=spec.code,
         payload=_payload(
@@ -614,6 +682,7 @@ def _apply(
             verdict=case.verdict if spec.code in {"pronounce", "decide_appeal"} else None,
         ),
     )
+    _write_case(case, entry)
     _after_commit(case.pk, spec.code)
     return ActResult(
         case=case,
@@ -626,16 +695,34 @@ def _apply(
     )
 
 
+def _set_custody(parties: list[Party], custody: Custody, at: datetime) -> None:
+    """One UPDATE of the persons' custody (the instances are already changed)."""
+    if parties:
+        ids = [p.pk for p in parties]
+        fastsql.update_where(
+            Party,
+            {"custody": custody.value, "custody_since": at},
+            f"id IN ({fastsql.placeholders(len(ids))})",
+            ids,
+        )
+
+
 # ---------------------------------------------------------------- inbox: accept / return
 
 
-def _lock_transfer(user: User, transfer_id: int) -> tuple[Transfer, Case, Unit]:
+def _lock_transfer(user: User, transfer_id: int) -> tuple[Transfer, Case, Unit, str]:
+    """The transfer, its case (locked) and the user's unit, and the name of the sending unit."""
     unit = _require_unit(user)
-    transfer = Transfer.objects.filter(pk=transfer_id).first()
-    if transfer is None:
+    case = _lock_case_of_transfer(transfer_id)
+    if case is None:
         raise NotFound("移送记录不存在", code="transfer_not_found")
-    case = _lock_case(transfer.case_id)
-    transfer.refresh_from_db()
+    units = Unit._meta.db_table
+    transfer, (from_unit_name,) = fastsql.fetch(
+        Transfer,
+        f"JOIN {units} su ON su.id = {{t}}.from_unit_id WHERE {{t}}.id = %s",
+        [transfer_id],
+        extra="su.name",
+    )[0]
     if transfer.to_unit_id != unit.pk:
         if _can_see(user, case):
             raise NotAllowed("只有接收单位可以受理或退回", code="not_receiver")
@@ -644,14 +731,14 @@ def _lock_transfer(user: User, transfer_id: int) -> tuple[Transfer, Case, Unit]:
         raise Conflict(f"该移送已{TransferStatus(transfer.status).label}", code="transfer_decided")
     if not user.has_duty(*(HANDLERS | COURT_STAFF | CORRECTIONS_STAFF)):
         raise NotAllowed("您的职责不能受理案件", code="duty_forbidden")
-    return transfer, case, unit
+    return transfer, case, unit, from_unit_name
 
 
 def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | None = None) -> ActResult:
     """受理: the receiving unit takes the case; clocks that run from receipt (收到) start now."""
     options = dict(options or {})
     with transaction.atomic():
-        transfer, case, unit = _lock_transfer(user, transfer_id)
+        transfer, case, unit, from_unit_name = _lock_transfer(user, transfer_id)
         spec = ACTIONS[transfer.action]
         now = servertime.now()
         if unit.agency == "court" and transfer.action == "indict":
@@ -665,35 +752,37 @@ def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | N
             case.trial_procedure = procedure
         transfer.status = TransferStatus.ACCEPTED
         transfer.decided_at, transfer.decided_by = now, user
-        transfer.save(update_fields=["status", "decided_at", "decided_by"])
+        fastsql.update(transfer, ["status", "decided_at", "decided_by_id"])
         case.holder_unit, case.handler = unit, user
         if unit.agency == "procuratorate":
             case.procuratorate_unit = unit
         elif unit.kind == UnitKind.BASIC_COURT:
             case.court_unit = unit
+        all_parties = fastsql.fetch_models(
+            Party, "WHERE {t}.case_id = %s ORDER BY {t}.ordinal, {t}.id", [case.pk]
+        )
         if spec.transfer_to == Target.EXECUTION:
             case.execution_unit = unit
-            serving = list(case.parties.all())
-            for party in serving:
+            for party in all_parties:
                 party.custody, party.custody_since = Custody.SERVING.value, now
-            Party.objects.bulk_update(serving, ["custody", "custody_since"])
+            _set_custody(all_parties, Custody.SERVING, now)
         case.version += 1
         case.updated_at = now
-        case.save()
-        parties = [p for p in case.parties.all() if not transfer.party_ids or p.pk in transfer.party_ids]
-        _start_clocks(case, spec, parties, unit, now, When.ACCEPT)
-        entry = ledger_append(
-            case_id=case.pk,
+        parties = [p for p in all_parties if not transfer.party_ids or p.pk in transfer.party_ids]
+        _start_clocks(case, spec, parties, unit, now, When.ACCEPT, all_parties)
+        entry = _case_entry(
+            case,
             actor=_actor(user, HANDLERS | COURT_STAFF | CORRECTIONS_STAFF),
             action="accept",
             payload={
                 "label": f"受理（{spec.label}）",
                 "transfer_id": transfer.pk,
-                "from_unit": transfer.from_unit.name,
+                "from_unit": from_unit_name,
                 "stage_to": case.stage,
                 "trial_procedure": case.trial_procedure or None,
             },
         )
+        _write_case(case, entry)
         _after_commit(case.pk, "accept")
         return ActResult(
             case=case,
@@ -710,31 +799,31 @@ def transfer_return(*, user: User, transfer_id: int, reason: str) -> ActResult:
     if not reason.strip():
         raise ValidationFailed("退回须填写理由", code="reason_required")
     with transaction.atomic():
-        transfer, case, _unit = _lock_transfer(user, transfer_id)
+        transfer, case, _unit, from_unit_name = _lock_transfer(user, transfer_id)
         spec = ACTIONS[transfer.action]
         now = servertime.now()
         transfer.status = TransferStatus.RETURNED
         transfer.decided_at, transfer.decided_by, transfer.reason = now, user, reason
-        transfer.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        fastsql.update(transfer, ["status", "decided_at", "decided_by_id", "reason"])
         case.stage = transfer.from_stage
         if spec.code == "return_for_supplementary":
             case.supplementary_count -= 1
         case.version += 1
         case.updated_at = now
-        case.save()
         clocks.clocks_reopen(case=case, by=spec.code, stopped_at=transfer.sent_at)
-        entry = ledger_append(
-            case_id=case.pk,
+        entry = _case_entry(
+            case,
             actor=_actor(user, HANDLERS | COURT_STAFF | CORRECTIONS_STAFF),
             action="return",
             payload={
                 "label": f"退回（{spec.label}）",
                 "transfer_id": transfer.pk,
                 "reason": reason,
-                "to_unit": transfer.from_unit.name,
+                "to_unit": from_unit_name,
                 "stage_to": case.stage,
             },
         )
+        _write_case(case, entry)
         _after_commit(case.pk, "return")
         return ActResult(
             case=case,
@@ -793,8 +882,9 @@ def request_decide(*, user: User, request_id: int, approve: bool, reason: str = 
             )
         else:
             case = _lock_case(request.case_id)  # type: ignore[arg-type]
-            _check_may_act(requester, case, spec)
-            parties = _select_parties(case, spec, payload.get("party_ids") or None)
+            all_parties, pending = _parties_and_pending(case)
+            _check_may_act(requester, case, spec, pending=pending)
+            parties = _select_parties(case, spec, payload.get("party_ids") or None, all_parties)
             ctx = ActContext(
                 case=case,
                 user=requester,
@@ -805,7 +895,13 @@ def request_decide(*, user: User, request_id: int, approve: bool, reason: str = 
             for guard in spec.guards:
                 GUARDS[guard](ctx)
             result = _apply(
-                ctx, spec, unit=unit, approver=user, reason=payload.get("reason", ""), claimed=claimed
+                ctx,
+                spec,
+                unit=unit,
+                approver=user,
+                reason=payload.get("reason", ""),
+                claimed=claimed,
+                all_parties=all_parties,
             )
         request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, user, now
         request.case = result.case

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from xietong.cases.models import Case
 from xietong.dossier.models import PageIndex
 
-_PUNCT = re.compile(r"[\s\"'`*^(){}\[\]:;,.!?，。、；：？！“”‘’（）《》〔〕【】—…·-]+")
+_PUNCT = re.compile(r"[\s\"'`*^(){}\[\]:;,.!?，。、；：？！“”‘’（）《》〔〕【】—…·\x00-\x1f\x7f-]+")
 
 
 @lru_cache(maxsize=1)
@@ -67,43 +68,158 @@ def _query_terms(query: str) -> list[str]:
 
 
 CANDIDATES = 500
+# PostgreSQL (see _postgres): a user who sees at most LEXEME_CASES cases is searched with them as
+# lexemes in the tsquery; at most LISTED_CASES, with their ids listed in the SQL; more, through the
+# case subquery. The walk of the newest pages reads the words of about RECENT_PAGES of his pages
+# and passes at most MAX_WALK pages.
+LEXEME_CASES = 64
+LISTED_CASES = 1000
+RECENT_PAGES = 10_000
+MAX_WALK = 200_000
 
 
 def search_pages(*, cases: QuerySet[Case], query: str, limit: int = 50, offset: int = 0) -> list[Hit]:
     """Pages of ``cases`` (already scoped to the user) whose text has every word of ``query``,
     best-ranked first among the ``CANDIDATES`` newest matching pages. Ranking every match of a
-    common word among a million pages would cost seconds; the newest matches are found by walking
-    the index in page order, so a query costs about the same whatever its words."""
+    common word among a million pages would cost seconds, so only the newest matches are ranked:
+    SQLite walks its index in page order; PostgreSQL see ``_postgres``."""
     terms = _query_terms(query)
     if not terms:
         return []
-    case_sql, case_params = cases.values("pk").query.sql_with_params()
-    table = PageIndex._meta.db_table
     window = max(CANDIDATES, offset + limit)
-    if connection.vendor == "postgresql":
-        sql = (
-            "SELECT c.page_id, c.case_id, ts_rank(c.tsv, q) AS rank "  # noqa: S608 (names from the model)
-            f"FROM (SELECT p.page_id, p.case_id, p.tsv FROM {table} p "
-            f"      WHERE p.tsv @@ plainto_tsquery('simple', %s) AND p.case_id IN ({case_sql}) "
-            "      ORDER BY p.page_id DESC LIMIT %s) c, plainto_tsquery('simple', %s) q "
-            "ORDER BY rank DESC, c.page_id DESC LIMIT %s OFFSET %s"
+    try:
+        if connection.vendor == "postgresql":
+            rows = _postgres(cases, " ".join(terms), window, limit, offset)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(*_sqlite(cases, terms, window, limit, offset))
+                rows = cursor.fetchall()
+    except EmptyResultSet:  # cases.none() and the like have no SQL
+        return []
+    return [Hit(page_id=r[0], case_id=r[1], rank=float(r[2])) for r in rows]
+
+
+def _ranked(candidates: str, check: str = "") -> str:
+    """The page, case and rank of each candidate (the ``window`` newest matches), best first, with
+    the number of candidates in a fourth column."""
+    return (
+        "SELECT c.page_id, c.case_id, ts_rank(c.tsv, plainto_tsquery('simple', %s)) AS rank, "  # noqa: S608
+        f"count(*) OVER () FROM ({candidates}) c {check} "
+        "ORDER BY rank DESC, c.page_id DESC LIMIT %s OFFSET %s"
+    )
+
+
+def _postgres(cases: QuerySet[Case], words: str, window: int, limit: int, offset: int) -> list[Any]:
+    """Plans with bounded costs, chosen here rather than by the planner on row estimates: it does not
+    count the detoasting of each page's tsvector (~2.5 µs), and it multiplies the frequencies of a
+    long word's two-character parts as if they were independent, so one plan could walk half a
+    million pages for a rare phrase (1.8 s for a county handler) or fetch every page of a common one.
+
+    A user who sees at most ``LEXEME_CASES`` cases: one GIN bitmap scan for the words AND-ed with
+    ``('case 3' | 'case 17' | …)`` — each page's tsvector holds its case's lexeme (migration 0004)
+    — so GIN intersects words and cases inside the index and only his pages are fetched.
+    (``case_id = ANY`` stays as a check: permission never rests on lexemes alone.) GIN tests the
+    whole OR for every page of his cases, so this costs (his pages × his cases): a few ms for a few
+    dozen cases, ~100 ms for 181 cases of 500 pages; above ``LEXEME_CASES``, two steps:
+
+    1. Walk the newest pages in page order, testing the case first (a hash lookup of his listed
+       ids, or the case subquery) and reading the words only of his pages, until ``window`` match:
+       those are the ``window`` newest matches, done. The walk is long enough to read the words of
+       about ``RECENT_PAGES`` of his pages (his share of all cases tells how long), so common words
+       end here, cheaply.
+    2. Otherwise his matches are rare: a GIN bitmap scan finds every page with the words and the
+       case is tested on each, at a cost in proportion to those pages.
+
+    GIN steps run with sequential and plain index scans switched off (``_bitmap_scans_only``). The
+    words go to ``plainto_tsquery`` as plain text, never as tsquery syntax, so no input can break
+    the query; the case lexemes are made from integers."""
+    table = PageIndex._meta.db_table
+    every = f"SELECT p.page_id, p.case_id, p.tsv FROM {table} p WHERE "  # noqa: S608 (names from the model)
+    case_ids = list(cases.order_by().values_list("pk", flat=True)[: LISTED_CASES + 1])
+    if not case_ids:
+        return []
+    if len(case_ids) <= LEXEME_CASES:
+        in_cases = " | ".join(f"'case {int(pk)}'" for pk in case_ids)
+        sql = _ranked(
+            every + "p.tsv @@ (plainto_tsquery('simple', %s) && %s::tsquery) "
+            # Words that all parse to nothing would be AND-ed away to "every page of his cases".
+            "AND numnode(plainto_tsquery('simple', %s)) > 0 ORDER BY p.page_id DESC LIMIT %s",
+            "WHERE c.case_id = ANY(%s::bigint[])",
         )
-        words = " ".join(terms)
-        params: list[Any] = [words, *case_params, window, words, limit, offset]
+        return _bitmap_scans_only(sql, [words, words, in_cases, words, window, case_ids, limit, offset])
+
+    visible_params: list[Any]
+    if len(case_ids) <= LISTED_CASES:
+        visible, visible_params = "p.case_id = ANY(%s::bigint[])", [case_ids]
+        walk = min(MAX_WALK, RECENT_PAGES * max(1, _cases_in_all() // len(case_ids)))
     else:
-        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (
-            "SELECT page_id, case_id, rank FROM ("  # noqa: S608 (names from the model)
-            f"  SELECT p.page_id, p.case_id, -f.rank AS rank FROM {table}_fts f "
-            f"  JOIN {table} p ON p.id = f.rowid "
-            f"  WHERE {table}_fts MATCH %s AND p.case_id IN ({case_sql}) "
-            "  ORDER BY f.rowid DESC LIMIT %s) "
-            "ORDER BY rank DESC, page_id DESC LIMIT %s OFFSET %s"
-        )
-        params = [match, *case_params, window, limit, offset]
+        case_sql, case_params = cases.order_by().values("pk").query.sql_with_params()
+        visible, visible_params = f"p.case_id IN ({case_sql})", list(case_params)
+        walk = RECENT_PAGES
+    newest = (
+        "SELECT p.page_id, p.case_id, p.tsv "  # noqa: S608 (names from the model)
+        f"FROM (SELECT page_id, case_id, tsv FROM {table} ORDER BY page_id DESC LIMIT %s) p "
+        # CASE: the case first, so that only his pages' tsvectors are read (AND may be reordered).
+        f"WHERE CASE WHEN {visible} THEN p.tsv @@ plainto_tsquery('simple', %s) END "
+        "ORDER BY p.page_id DESC LIMIT %s"
+    )
     with connection.cursor() as cursor:
+        cursor.execute(_ranked(newest), [words, walk, *visible_params, words, window, limit, offset])
+        rows = cursor.fetchall()
+    if rows and rows[0][3] >= window:
+        return rows
+    # CASE: not a condition that the case_id index could answer (it would then be used to read the
+    # tsvector of every page of his cases); only GIN finds rows.
+    sql = _ranked(
+        every + f"p.tsv @@ plainto_tsquery('simple', %s) AND CASE WHEN {visible} THEN true END "
+        "ORDER BY p.page_id DESC LIMIT %s"
+    )
+    return _bitmap_scans_only(sql, [words, words, *visible_params, window, limit, offset])
+
+
+def _cases_in_all() -> int:
+    """The planner's count of all cases (kept by ANALYZE and autovacuum): enough to size a walk."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Case._meta.db_table])
+        row = cursor.fetchone()
+    return max(1, int(row[0])) if row else 1
+
+
+# Switched off for a GIN step. The disabled plans cost 10^10 in the planner's arithmetic, so the
+# statement would also pass jit_above_cost and spend ~250 ms compiling itself: JIT goes off too.
+_PLANNER = ("enable_seqscan", "enable_indexscan", "jit")
+
+
+def _bitmap_scans_only(sql: str, params: list[Any]) -> list[Any]:
+    """Run ``sql`` with sequential and plain index scans (and JIT) switched off, inside a transaction
+    or savepoint, and put them back as they were so that an enclosing transaction keeps its own."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in _PLANNER))
+        before = cursor.fetchone()
+        cursor.execute("SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in _PLANNER))
         cursor.execute(sql, params)
-        return [Hit(page_id=r[0], case_id=r[1], rank=float(r[2])) for r in cursor.fetchall()]
+        rows = cursor.fetchall()
+        cursor.execute(
+            "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER), list(before)
+        )
+    return rows
+
+
+def _sqlite(
+    cases: QuerySet[Case], terms: list[str], window: int, limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    table = PageIndex._meta.db_table
+    case_sql, case_params = cases.values("pk").query.sql_with_params()
+    match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    sql = (
+        "SELECT page_id, case_id, rank FROM ("  # noqa: S608 (names from the model)
+        f"  SELECT p.page_id, p.case_id, -f.rank AS rank FROM {table}_fts f "
+        f"  JOIN {table} p ON p.id = f.rowid "
+        f"  WHERE {table}_fts MATCH %s AND p.case_id IN ({case_sql}) "
+        "  ORDER BY f.rowid DESC LIMIT %s) "
+        "ORDER BY rank DESC, page_id DESC LIMIT %s OFFSET %s"
+    )
+    return sql, [match, *case_params, window, limit, offset]
 
 
 def snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:

@@ -98,3 +98,25 @@ def consistency_proof_between(*, old_size: int, new_size: int) -> dict[str, Any]
         "second_root": heads[new_size].root_hash,
         "proof": [p.hex() for p in proof],
     }
+
+
+def stale_chain_heads() -> int:
+    """How many cases' rows hold a chain head (``ledger_seq``, ``ledger_head``) other than the seq
+    and hash of their last ledger entry (must be 0: the next append would fail on its seq)."""
+    from django.apps import apps
+    from django.db import connection
+
+    from xietong.ledger.chain import GENESIS
+
+    qn = connection.ops.quote_name
+    cases = qn(apps.get_model("cases", "Case")._meta.db_table)
+    entries = qn(LedgerEntry._meta.db_table)
+    last = f"(SELECT {{}} FROM {entries} e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1)"  # noqa: S608
+    sql = (
+        f"SELECT COUNT(*) FROM {cases} c "  # noqa: S608 (names from the models)
+        f"WHERE c.ledger_seq <> COALESCE({last.format('e.seq')}, 0) "
+        f"OR c.ledger_head <> COALESCE({last.format('e.entry_hash')}, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [GENESIS])
+        return int(cursor.fetchone()[0])

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from xietong import servertime
+from xietong import fastsql, servertime
 from xietong.ledger import keys, merkle
 from xietong.ledger.chain import GENESIS, canonical_payload, entry_hash, timestamp_text
 from xietong.ledger.models import LedgerEntry, MerkleLeaf, MerkleNode, TreeHead
@@ -46,32 +46,93 @@ def actor_of(user: Any, *, preferred: Sequence[str]) -> Actor:
     )
 
 
+def ledger_entry(
+    *, case_id: int, head: tuple[int, str], actor: Actor, action: str, payload: dict[str, Any]
+) -> LedgerEntry | None:
+    """The next entry of ``case_id``'s chain after ``head`` (the seq and hash of its last entry, as
+    kept on the locked case row), hashed but not yet written; None when ledger writing is off.
+    For a caller that writes the case row anyway (the door of ``cases.services``): it sets the
+    case's ``ledger_seq``/``ledger_head`` to the entry's ``seq``/``entry_hash`` in its own UPDATE
+    and then ``ledger_insert``s the entry, in the transaction that holds the row lock."""
+    if not settings.XIETONG_LEDGER_ENABLED:
+        return None
+    now = servertime.now()
+    entry = LedgerEntry(
+        case_id=case_id,
+        seq=head[0] + 1,
+        recorded_at=now,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        actor_duty=actor.duty,
+        unit_id=actor.unit_id,
+        unit_name=actor.unit_name,
+        action=action,
+        payload=canonical_payload(payload),
+        prev_hash=head[1],
+    )
+    entry.entry_hash = entry_hash(
+        case_id=case_id,
+        seq=entry.seq,
+        recorded_at=timestamp_text(now),
+        actor_id=entry.actor_id,
+        actor_name=entry.actor_name,
+        actor_duty=entry.actor_duty,
+        unit_id=entry.unit_id,
+        unit_name=entry.unit_name,
+        action=action,
+        payload=entry.payload,
+        prev_hash=entry.prev_hash,
+    )
+    return entry
+
+
+def ledger_insert(entry: LedgerEntry) -> LedgerEntry:
+    """Write an entry made by ``ledger_entry`` (one INSERT)."""
+    fastsql.insert([entry])
+    return entry
+
+
 def ledger_append(*, case_id: int, actor: Actor, action: str, payload: dict[str, Any]) -> LedgerEntry | None:
     """Append one entry to ``case_id``'s chain. The caller must hold the case row lock
     (``select_for_update``) and an open transaction, so that the entry commits or rolls back with
-    the act it records and two acts on one case cannot fork its chain."""
+    the act it records and two acts on one case cannot fork its chain. The chain's head is read
+    from the case row and moved there."""
     if not settings.XIETONG_LEDGER_ENABLED:
         return None
-    last = (
-        LedgerEntry.objects.filter(case_id=case_id).order_by("-seq").values_list("seq", "entry_hash").first()
-    )
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    now = servertime.now()
-    payload_text = canonical_payload(payload)
-    fields = {
-        "case_id": case_id,
-        "seq": seq,
-        "actor_id": actor.user_id,
-        "actor_name": actor.name,
-        "actor_duty": actor.duty,
-        "unit_id": actor.unit_id,
-        "unit_name": actor.unit_name,
-        "action": action,
-        "payload": payload_text,
-        "prev_hash": prev,
-    }
-    digest = entry_hash(recorded_at=timestamp_text(now), **fields)  # type: ignore[arg-type]
-    return LedgerEntry.objects.create(recorded_at=now, entry_hash=digest, **fields)
+    case_table = _case_table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ledger_seq, ledger_head FROM {case_table} WHERE id = %s",  # noqa: S608
+            [case_id],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        head = (int(row[0]), str(row[1]))
+    else:  # no such case row: the chain alone says where it ends
+        last = (
+            LedgerEntry.objects.filter(case_id=case_id)
+            .order_by("-seq")
+            .values_list("seq", "entry_hash")
+            .first()
+        )
+        head = (last[0], last[1]) if last else (0, GENESIS)
+    entry = ledger_entry(case_id=case_id, head=head, actor=actor, action=action, payload=payload)
+    if entry is None:
+        return None
+    ledger_insert(entry)
+    if row is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {case_table} SET ledger_seq = %s, ledger_head = %s WHERE id = %s",  # noqa: S608
+                [entry.seq, entry.entry_hash, case_id],
+            )
+    return entry
+
+
+def _case_table() -> str:
+    from django.apps import apps
+
+    return str(connection.ops.quote_name(apps.get_model("cases", "Case")._meta.db_table))
 
 
 class DbNodeStore:

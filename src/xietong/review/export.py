@@ -7,16 +7,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from xietong.pdf import CJK_FONT, font_only_fetcher
 from xietong.review.document import citation_text
 from xietong.review.models import Report, ReportStatus, ReportVersion
 
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 # Word falls back to what the reader's machine has; these are the faces of official documents.
 DOCX_BODY_FONT = "仿宋"
 DOCX_HEADING_FONT = "黑体"
@@ -184,21 +183,6 @@ def report_docx(ctx: ExportContext) -> bytes:
 # ---------------------------------------------------------------- PDF
 
 
-def _font_only_fetcher() -> Any:
-    """WeasyPrint may read the CJK font file and nothing else (no network, no other file), so no
-    text in a report can make the server fetch anything. The font is normally found by fontconfig
-    (``local()``) and this is not even asked."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class FontOnly(URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            if url == CJK_FONT.as_uri():
-                return URLFetcherResponse(url, CJK_FONT.read_bytes(), {"Content-Type": "font/collection"})
-            raise ValueError(f"refused to fetch {url}")
-
-    return FontOnly()
-
-
 def report_html(ctx: ExportContext, *, for_pdf: bool) -> str:
     return render_to_string(
         "review/export.html",
@@ -215,5 +199,5 @@ def report_pdf(ctx: ExportContext) -> bytes:
     from weasyprint import HTML
 
     html = report_html(ctx, for_pdf=True)
-    pdf: bytes = HTML(string=html, url_fetcher=_font_only_fetcher()).write_pdf()
+    pdf: bytes = HTML(string=html, url_fetcher=font_only_fetcher()).write_pdf()
     return pdf

@@ -21,6 +21,7 @@ from xietong.cases.models import Case
 from xietong.cases.selectors import case_get_visible
 from xietong.dossier.models import Page, Volume
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from xietong.instruments.models import Instrument
 from xietong.ledger.selectors import case_timeline
 from xietong.ledger.services import Actor, actor_of, ledger_append
 from xietong.orgs.models import Duty, User
@@ -29,7 +30,7 @@ from xietong.review.models import COALESCE_WINDOW, Report, ReportKind, ReportSta
 from xietong.review.templates_catalog import CaseFacts, EventFacts, Kind, PartyFacts, VolumeFacts, prefill
 
 # Timeline entries that are not steps of the procedure (they stay out of 发破案经过).
-_NOT_PROCEDURE = ("report_", "volume_", "catalogue_", "request:", "reject:")
+_NOT_PROCEDURE = ("report_", "volume_", "catalogue_", "request:", "reject:", "instrument_")
 
 
 @dataclass
@@ -56,6 +57,15 @@ class SaveResult:
 
 def _actor(user: User) -> Actor:
     return actor_of(user, preferred=(Duty.HANDLER, Duty.DEPT_HEAD, Duty.LEADER))
+
+
+def _instrument_text(instrument: dict[str, Any], numbers: dict[int, str | None]) -> str:
+    """「立案决定书（苏姑苏公(刑)立字〔2026〕1号）」 once sealed, the kind alone while a draft: the act's
+    entry names the instrument, its 文号 comes with the seal."""
+    if not instrument:
+        return ""
+    number = instrument.get("number") or numbers.get(instrument.get("id") or 0)
+    return f"{instrument['kind']}（{number}）" if number else str(instrument["kind"])
 
 
 def _lock_case(case_id: int) -> None:
@@ -87,9 +97,9 @@ def case_facts(case: Case, author: User) -> CaseFacts:
         for p in case.parties.all()
     )
     events = []
-    for row in case_timeline(case_id=case.pk):
-        if row["action"].startswith(_NOT_PROCEDURE):
-            continue
+    timeline = [r for r in case_timeline(case_id=case.pk) if not r["action"].startswith(_NOT_PROCEDURE)]
+    numbers = dict(Instrument.objects.filter(case=case, number__isnull=False).values_list("pk", "number"))
+    for row in timeline:
         instrument = row.get("instrument") or {}
         events.append(
             EventFacts(
@@ -97,7 +107,7 @@ def case_facts(case: Case, author: User) -> CaseFacts:
                 action=row["action"],
                 label=row["label"],
                 unit=row["unit"],
-                instrument=f"{instrument['kind']}（{instrument['number']}）" if instrument else "",
+                instrument=_instrument_text(instrument, numbers),
                 parties=tuple(row.get("parties") or ()),
             )
         )

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "xietong.cases",
     "xietong.dossier",
     "xietong.review",
+    "xietong.instruments",
+    "xietong.supervision",
     "xietong.web",
     "xietong.demo",
     "xietong.bench",
@@ -178,6 +180,13 @@ XIETONG_LEDGER_ENABLED = env_bool("XIETONG_LEDGER_ENABLED", True)
 XIETONG_INPROCESS_TASKS = env_bool("XIETONG_INPROCESS_TASKS", True)
 XIETONG_DEMO_PASSWORD = env_str("XIETONG_DEMO_PASSWORD", "xietong-demo-2026")
 XIETONG_TOKEN_TTL_HOURS = env_int("XIETONG_TOKEN_TTL_HOURS", 12)
+# Key-encryption key for the seal CA's and the units' private keys (32 bytes, base64). Unset: one is
+# derived from SECRET_KEY (demo only). Production: a secret from the environment, or keys in an HSM.
+XIETONG_SEAL_KEK = env_str("XIETONG_SEAL_KEK", "")
+# How many days the 成文日期 written on an instrument may lie before its sealing (later: refused).
+XIETONG_BACKDATE_DAYS = env_int("XIETONG_BACKDATE_DAYS", 3)
+# Public address printed in QR codes on served instruments (the /verify page).
+XIETONG_PUBLIC_URL = env_str("XIETONG_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

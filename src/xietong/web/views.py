@@ -26,6 +26,7 @@ from xietong.cases.clocks import compute
 from xietong.cases.models import Case
 from xietong.cases.procedure import ACTIONS, PENALTY_LABELS, STAGE_LABELS, TRIAL_PROCEDURES, Stage
 from xietong.errors import DomainError, NotAllowed, ValidationFailed
+from xietong.instruments import catalogue
 from xietong.ledger.selectors import case_timeline
 from xietong.orgs.models import Region, User
 from xietong.web.forms import ActForm, LoginForm, RegisterForm
@@ -122,6 +123,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "pending": pending,
         "can_decide_pending": pending is not None and pending.to_unit_id == getattr(user, "unit_id", None),
         "instruments": list(case.instruments.select_related("unit").all()),
+        "instrument_kinds": catalogue.kinds_for_agency(user.unit.agency) if user.unit else [],
         "verdict": case.verdict,
         "penalty_labels": PENALTY_LABELS,
         "trial_procedures": TRIAL_PROCEDURES,

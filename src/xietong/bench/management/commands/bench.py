@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "search": ("xietong.bench.search", "database"),
     "reader": ("xietong.bench.reader", "database"),
     "ocr": ("xietong.bench.ocr", "none"),
+    "seal": ("xietong.bench.seal", "database"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -51,7 +52,7 @@ _FORWARDED = (
 class Command(BaseCommand):
     help = (
         "性能基准：transitions（办案操作吞吐）、ledger-verify（账本校验速度）、pages（页面延迟）、"
-        "search（全文检索延迟）、ocr（文字识别）"
+        "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -69,7 +70,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--keep", action="store_true", help="keep the throwaway database afterwards")
         parser.add_argument(
-            "--sqlite", action="store_true", help="search, reader: run in a throwaway SQLite file instead"
+            "--sqlite",
+            action="store_true",
+            help="search, reader, seal: run in a throwaway SQLite file instead",
         )
         group = parser.add_argument_group("transitions")
         group.add_argument("--clients", default=None, help="concurrent clients, e.g. 1,8 (default)")
@@ -81,7 +84,9 @@ class Command(BaseCommand):
         group.add_argument("--integrate-batch", type=int, default=None)
         group = parser.add_argument_group("pages")
         group.add_argument("--cases", type=int, default=None, help="cases (default 100,000)")
-        group.add_argument("--requests", type=int, default=None, help="requests per page (default 200)")
+        group.add_argument(
+            "--requests", type=int, default=None, help="requests per page (default 200); seal: instruments"
+        )
         group.add_argument("--templates", type=int, default=None, help="cases made through the services")
         group.add_argument(
             "--integrate", action="store_true", help="also integrate the ledger into the Merkle tree first"

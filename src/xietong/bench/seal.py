@@ -1,0 +1,159 @@
+"""``xietong bench seal``: instruments rendered + sealed per second through the real door
+(``instrument_seal``: 文号, WeasyPrint PDF, PAdES signature with the visible seal, blob, ledger,
+service), and verifications per second (``verify_document``: the signature against the CA, the
+platform's record and the ledger inclusion proof). Baseline measured in the same run: a plain pyHanko
+visible signature of the same PDF, its stamp built for each signature (a text stamp over the seal
+image, as pyHanko's examples do). Targets: sealing ≥ 10/s, verifying ≥ 50/s."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import timedelta
+from typing import Any
+
+from xietong.bench.bulk import Write, machine, percentile
+
+TARGET_SEAL_PER_S = 10.0
+TARGET_VERIFY_PER_S = 50.0
+
+
+def _baseline_sign(pdf: bytes, material: Any, box: tuple[int, int, int, int], page: int) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from PIL import Image
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
+
+    from xietong.instruments.signing import _signer
+
+    key_der = material.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    signer = _signer(material.serial, material.certificate_der, key_der, material.ca_der)
+    style = TextStampStyle(
+        stamp_text="Sealed by %(signer)s\n%(ts)s",
+        background=PdfImage(Image.open(io.BytesIO(material.image_png))),
+    )
+    meta = signers.PdfSignatureMetadata(field_name="Baseline", subfilter=fields.SigSeedSubFilter.PADES)
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=signer,
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec("Baseline", on_page=page, box=box),
+    )
+    out = io.BytesIO()
+    pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out)
+    return out.getvalue()
+
+
+def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from xietong.cases import services as cases
+    from xietong.demo.units import create_org
+    from xietong.instruments import services
+    from xietong.ledger.services import ledger_integrate_all
+    from xietong.orgs.models import Region, User
+
+    count = int(options.get("requests") or (15 if options.get("quick") else 100))
+    write(f"bench seal: {count} instruments sealed, then verified; {connection.vendor}; {machine()}")
+    create_org()
+    leader = User.objects.get(username="gusu_police_leader")
+    handler = User.objects.get(username="gusu_police")
+    town = Region.objects.filter(parent=leader.unit.region, level="town").first() if leader.unit else None
+    if town is None:
+        raise RuntimeError("the demo org has no towns")
+    ids = []
+    for n in range(count):
+        filed = cases.case_register(
+            user=leader,
+            data=cases.RegisterInput(
+                charge="盗窃罪",
+                facts=f"犯罪嫌疑人在姑苏区某小区盗窃电动自行车{n + 1}辆，价值人民币{3000 + n * 10}元。" * 3,
+                occurred_at=timezone.now() - timedelta(days=3),
+                town_id=town.pk,
+                parties=[cases.PartyInput(name=f"基准{n}", gender="男")],
+            ),
+        )
+        if filed.case is None:
+            raise RuntimeError("filing a bench case failed")
+        i = services.instrument_create(user=handler, case_id=filed.case.pk, kind="提请批准逮捕书")
+        services.instrument_submit(user=handler, instrument_id=i.pk)
+        services.instrument_approve(user=leader, instrument_id=i.pk)
+        ids.append(i.pk)
+    services.seal_active(leader.unit)  # type: ignore[arg-type]
+    # warm-up: fonts, templates, the seal's appearance, the signer
+    first = services.instrument_seal(user=handler, instrument_id=ids.pop())
+
+    seal_ms = []
+    t0 = time.perf_counter()
+    for pk in ids:
+        t = time.perf_counter()
+        services.instrument_seal(user=handler, instrument_id=pk)
+        seal_ms.append((time.perf_counter() - t) * 1000)
+    seal_s = time.perf_counter() - t0
+    seal_rate = len(ids) / seal_s
+    write(
+        f"seal (render + sign + store + ledger + serve): {seal_rate:.1f}/s, "
+        f"p50 {percentile(seal_ms, 50):.0f} ms"
+    )
+
+    from xietong.instruments.models import Instrument
+
+    sealed = list(Instrument.objects.filter(pk__in=[first.pk, *ids]))
+    pdfs = [services.sealed_pdf_bytes(i) for i in sealed]
+    unsigned = services.render_instrument(sealed[0], today=timezone.localdate(), draft=False)
+    material = services._material_of(sealed[0].seal)  # type: ignore[arg-type]
+    _baseline_sign(unsigned.pdf, material, unsigned.seal_box.box, unsigned.seal_box.page)  # warm-up
+    base_ms = []
+    rounds = max(5, min(20, len(ids)))
+    for _ in range(rounds):
+        t = time.perf_counter()
+        _baseline_sign(unsigned.pdf, material, unsigned.seal_box.box, unsigned.seal_box.page)
+        base_ms.append((time.perf_counter() - t) * 1000)
+    base_rate = 1000 / (sum(base_ms) / len(base_ms))
+    write(f"baseline plain pyHanko visible stamp (sign only, no render): {base_rate:.1f}/s")
+
+    ledger_integrate_all()  # so that verification returns a real inclusion proof
+    verify_ms = []
+    t0 = time.perf_counter()
+    verdicts: dict[str, int] = {}
+    for data in pdfs:
+        t = time.perf_counter()
+        result = services.verify_document(data)
+        verify_ms.append((time.perf_counter() - t) * 1000)
+        verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
+        if result.proof is None:
+            raise RuntimeError(f"no inclusion proof: {result.proof_note}")
+    verify_rate = len(pdfs) / (time.perf_counter() - t0)
+    write(f"verify (signature + record + ledger proof): {verify_rate:.1f}/s, verdicts {verdicts}")
+    if verdicts != {"valid": len(pdfs)}:
+        raise RuntimeError(f"not every sealed instrument verified: {verdicts}")
+    numbers = sorted(i.number_seq or 0 for i in sealed)
+    return {
+        "bench": "seal",
+        "unit": "instruments/s",
+        "figures": {
+            "sealed": len(ids),
+            "seal_per_s": round(seal_rate, 1),
+            "seal_p50_ms": round(percentile(seal_ms, 50), 1),
+            "seal_p95_ms": round(percentile(seal_ms, 95), 1),
+            "verified": len(pdfs),
+            "verify_per_s": round(verify_rate, 1),
+            "verify_p50_ms": round(percentile(verify_ms, 50), 1),
+            "numbers_gap_free": numbers == list(range(1, len(numbers) + 1)),
+        },
+        "baseline": {
+            "name": "plain pyHanko visible text stamp over the seal image, built per signature (sign only)",
+            "per_s": round(base_rate, 1),
+            "p50_ms": round(percentile(base_ms, 50), 1),
+        },
+        "ratio": round(seal_rate / base_rate, 2),
+        "target": {"seal_per_s": TARGET_SEAL_PER_S, "verify_per_s": TARGET_VERIFY_PER_S},
+        "target_met": seal_rate >= TARGET_SEAL_PER_S and verify_rate >= TARGET_VERIFY_PER_S,
+        "machine": machine(),
+        "database": connection.vendor,
+    }

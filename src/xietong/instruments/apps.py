@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InstrumentsConfig(AppConfig):
+    name = "xietong.instruments"
+    verbose_name = "法律文书与电子印章"

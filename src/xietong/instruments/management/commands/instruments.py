@@ -1,0 +1,86 @@
+"""``xietong instruments verify FILE.pdf --ca CA.pem``: check a sealed instrument offline, with only
+the platform's CA certificate (no database, no network). ``xietong instruments ca-cert``: print
+that certificate. ``xietong instruments seals``: list the units' seals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from xietong.instruments import crypto, signing
+
+
+class Command(BaseCommand):
+    help = "电子印章文书：离线核验、导出根证书、列出印章"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        verify = sub.add_parser("verify", help="离线核验盖章 PDF（只需平台根证书）")
+        verify.add_argument("file", type=Path)
+        verify.add_argument("--ca", type=Path, required=True, help="平台印章根证书（PEM 或 DER）")
+        verify.add_argument("--json", action="store_true", help="输出 JSON")
+        sub.add_parser("ca-cert", help="输出平台印章根证书（PEM）")
+        sub.add_parser("seals", help="列出各单位的电子印章")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        what = options["what"]
+        if what == "verify":
+            self._verify(options["file"], options["ca"], as_json=options["json"])
+        elif what == "ca-cert":
+            from xietong.instruments.services import authority_certificate_der
+
+            cert = crypto.load_certificate(authority_certificate_der())
+            self.stdout.write(crypto.pem(cert).decode())
+        else:
+            from xietong.instruments.models import UnitSeal
+
+            for seal in UnitSeal.objects.select_related("unit").order_by("unit__code", "-created_at"):
+                state = f"已吊销 {seal.revoked_at:%Y-%m-%d}" if seal.revoked_at else "有效"
+                self.stdout.write(f"{seal.unit.name}\t{seal.serial}\t{seal.not_after:%Y-%m-%d}\t{state}")
+
+    def _verify(self, path: Path, ca_path: Path, *, as_json: bool) -> None:
+        try:
+            data = path.read_bytes()
+            ca = crypto.load_certificate(ca_path.read_bytes())
+        except OSError as exc:
+            raise CommandError(f"无法读取文件：{exc}") from exc
+        except ValueError as exc:
+            raise CommandError(f"根证书格式错误：{exc}") from exc
+        from cryptography.hazmat.primitives import serialization
+
+        check = signing.check_pdf(data, ca_der=ca.public_bytes(serialization.Encoding.DER))
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": check.ok,
+                        "signed": check.signed,
+                        "intact": check.intact,
+                        "trusted": check.trusted,
+                        "entire_file": check.entire_file,
+                        "signer_unit": check.signer_unit,
+                        "certificate_serial": check.certificate_serial,
+                        "signed_at": check.signed_at.isoformat() if check.signed_at else None,
+                        "number": check.number,
+                        "kind": check.kind,
+                        "problems": check.problems,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            self.stdout.write(f"文件：{path}")
+            self.stdout.write(f"签章单位：{check.signer_unit or '—'}")
+            self.stdout.write(f"文书：{check.kind or '—'}  文号：{check.number or '—'}")
+            self.stdout.write(f"签名时间：{check.signed_at or '—'}")
+            self.stdout.write(
+                f"文件完整：{'是' if check.intact else '否'}；证书可信：{'是' if check.trusted else '否'}"
+            )
+            for problem in check.problems:
+                self.stdout.write(f"问题：{problem}")
+            self.stdout.write("结论：" + ("有效（撤回、更正状态请在线核验）" if check.ok else "无效"))
+        if not check.ok:
+            raise SystemExit(1)

@@ -1,0 +1,74 @@
+"""Instrument → PDF (A4, CJK font embedded, the layout of GB/T 9704-2012: 发文机关标志 in red,
+文号, red rule, title, body, 落款 and 成文日期, page numbers), and where on which page the seal
+goes: centred over the 署名 and 日期 (GB/T 9704 §7.3.5.1). WeasyPrint reports the position of the
+落款 block (``Page.anchors``), so the seal follows the text however long the body is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+
+from xietong.pdf import CJK_FONT, font_only_fetcher
+
+PX_TO_PT = 0.75  # CSS px → PDF points
+SEAL_MM = 42.0
+MM_TO_PT = 72 / 25.4
+
+
+@dataclass
+class Paragraph:
+    text: str
+    to: bool = False  # an addressee line (「…：」): not indented
+
+
+@dataclass
+class Sheet:
+    issuer: str
+    title: str
+    number: str | None
+    paragraphs: list[Paragraph]
+    date_text: str
+    closing: list[Paragraph] = field(default_factory=list)
+    draft: bool = False
+    qr_svg: str = ""
+    verify_url: str = ""
+    signature_label: str = ""
+
+
+@dataclass(frozen=True)
+class SealBox:
+    """Where the seal goes: page index and the box in PDF points (origin bottom-left)."""
+
+    page: int
+    box: tuple[int, int, int, int]
+
+
+def paragraphs_of(text: str) -> list[Paragraph]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [Paragraph(line, to=line.endswith("：")) for line in lines]
+
+
+def closing_of(text: str) -> list[Paragraph]:
+    """「此致」 indented two characters, the addressee under it flush left."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [Paragraph(line, to=i > 0) for i, line in enumerate(lines)]
+
+
+def render(sheet: Sheet) -> tuple[bytes, SealBox]:
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "instruments/pdf.html", {"s": sheet, "font_url": CJK_FONT.as_uri() if CJK_FONT.exists() else ""}
+    )
+    document = HTML(string=html, url_fetcher=font_only_fetcher()).render()
+    box = SealBox(page=len(document.pages) - 1, box=(0, 0, 0, 0))
+    for index, page in enumerate(document.pages):
+        if "signoff" in page.anchors:
+            x1, y1, x2, y2 = page.anchors["signoff"]  # the 落款 block's box, CSS px from top-left
+            cx = (x1 + x2) / 2 * PX_TO_PT
+            cy = (page.height - (y1 + y2) / 2) * PX_TO_PT
+            r = SEAL_MM * MM_TO_PT / 2
+            box = SealBox(page=index, box=(round(cx - r), round(cy - r), round(cx + r), round(cy + r)))
+    pdf: bytes = document.write_pdf()
+    return pdf, box

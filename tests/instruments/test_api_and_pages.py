@@ -1,0 +1,60 @@
+"""The instruments API (token) and the public verification endpoints."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from tests.api.test_api import client_for
+from tests.factories import City, register_case
+from tests.instruments.conftest import act
+from xietong.cases.models import Party
+from xietong.instruments import services
+
+
+def test_draft_approve_seal_and_verify_through_the_api(city: City) -> None:
+    case_id = register_case(city)
+    parties = list(Party.objects.filter(case_id=case_id).values_list("pk", flat=True))
+    act(city, "gusu.police_leader", case_id, "detain", party_ids=parties)
+    handler, leader = client_for(city, "gusu.police"), client_for(city, "gusu.police_leader")
+    made = handler.post(f"/api/v1/cases/{case_id}/instruments", {"kind": "拘留通知书"}, format="json")
+    assert made.status_code == 201, made.content
+    pk = made.json()["id"]
+    assert "刑事拘留" in made.json()["body"]
+    edited = handler.patch(
+        f"/api/v1/instruments/{pk}", {"body": "张1的家属：\n特此通知。", "expected_version": 1}, format="json"
+    )
+    assert edited.status_code == 200 and edited.json()["version"] == 2
+    stale = handler.patch(f"/api/v1/instruments/{pk}", {"body": "x", "expected_version": 1}, format="json")
+    assert stale.status_code == 409 and stale.json()["code"] == "version_mismatch"
+    assert handler.post(f"/api/v1/instruments/{pk}/submit").status_code == 200
+    refused = handler.post(f"/api/v1/instruments/{pk}/approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "duty_required"
+    assert leader.post(f"/api/v1/instruments/{pk}/approve").status_code == 200
+    sealed = handler.post(f"/api/v1/instruments/{pk}/seal", HTTP_IDEMPOTENCY_KEY="seal-1")
+    again = handler.post(f"/api/v1/instruments/{pk}/seal", HTTP_IDEMPOTENCY_KEY="seal-1")
+    assert sealed.status_code == 200 and again.json() == sealed.json()  # a retried call seals once
+    assert sealed.json()["number"].endswith("〕1号")
+    assert handler.post(f"/api/v1/instruments/{pk}/bogus").status_code == 400
+    pdf = handler.get(f"/api/v1/instruments/{pk}/pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+    public = APIClient()
+    checked = public.post(
+        "/api/v1/verify", {"file": SimpleUploadedFile("a.pdf", pdf.content)}, format="multipart"
+    )
+    assert checked.status_code == 200 and checked.json()["verdict"] == "valid"
+    assert checked.json()["instrument"]["number"] == sealed.json()["number"]
+    missing = public.post("/api/v1/verify", {}, format="multipart")
+    assert missing.status_code == 400 and missing.json()["code"] == "file_required"
+    assert client_for(city, "wuzhong.police").get(f"/api/v1/instruments/{pk}").status_code == 404
+
+
+def test_public_pages_need_no_login(city: City, client) -> None:
+    page = client.get("/verify/")
+    assert page.status_code == 200 and "电子印章文书核验" in page.content.decode()
+    assert client.get("/verify/ca.pem").content.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert client.get("/verify/t/not-a-token").status_code == 404
+    junk = client.post("/verify/", {"file": SimpleUploadedFile("x.pdf", b"garbage")})
+    assert junk.status_code == 200 and "无法核验" in junk.content.decode()
+    assert services.authority_certificate_der()
