@@ -35,6 +35,11 @@ api_v1 = [
         name="instrument-pdf",
     ),
     path(
+        "instruments/<int:instrument_id>/source",
+        instruments_api.InstrumentSourceApi.as_view(),
+        name="instrument-source",
+    ),
+    path(
         "instruments/<int:instrument_id>/<str:step>",
         instruments_api.InstrumentStepApi.as_view(),
         name="instrument-step",
@@ -55,6 +60,7 @@ urlpatterns = [
     path("", include("xietong.dossier.urls")),
     path("", include("xietong.review.urls")),
     path("", include("xietong.instruments.urls")),
+    path("", include("xietong.supervision.urls")),
     path("", include("xietong.web.urls")),
 ]
 

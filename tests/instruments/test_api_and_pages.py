@@ -58,3 +58,17 @@ def test_public_pages_need_no_login(city: City, client) -> None:
     junk = client.post("/verify/", {"file": SimpleUploadedFile("x.pdf", b"garbage")})
     assert junk.status_code == 200 and "无法核验" in junk.content.decode()
     assert services.authority_certificate_der()
+
+
+def test_alerts_are_shown_to_supervisors_not_to_handlers(city: City, client) -> None:
+    from xietong.supervision.services import alert_raise
+
+    alert_raise(kind="backdate", message="倒签测试", unit_id=city.counties["gusu"].police.pk)
+    client.force_login(city.u("committee"))
+    assert "倒签测试" in client.get("/supervision/alerts/").content.decode()
+    client.force_login(city.u("gusu.police_leader"))
+    assert "倒签测试" in client.get("/supervision/alerts/?kind=backdate").content.decode()
+    client.force_login(city.u("wuzhong.police_leader"))
+    assert "倒签测试" not in client.get("/supervision/alerts/").content.decode()
+    client.force_login(city.u("gusu.police"))
+    assert "倒签测试" not in client.get("/supervision/alerts/").content.decode()

@@ -83,19 +83,31 @@ def test_numbers_are_gap_free_and_unique_under_eight_concurrent_sealers(city: Ci
     assert connection.vendor == "postgresql"
 
 
-def test_a_failed_seal_gives_its_number_back(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
-    case_id = register_case(city)
-    i = services.instrument_create(user=city.u("gusu.police"), case_id=case_id, kind="拘留通知书")
-    services.instrument_submit(user=city.u("gusu.police"), instrument_id=i.pk)
-    services.instrument_approve(user=city.u("gusu.police_leader"), instrument_id=i.pk)
+def test_a_failed_seal_keeps_its_number_for_the_retry_and_leaves_no_gap(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = []
+    for _ in range(2):
+        i = services.instrument_create(
+            user=city.u("gusu.police"), case_id=register_case(city), kind="拘留通知书"
+        )
+        services.instrument_submit(user=city.u("gusu.police"), instrument_id=i.pk)
+        services.instrument_approve(user=city.u("gusu.police_leader"), instrument_id=i.pk)
+        ids.append(i.pk)
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("signing device unplugged")
 
     monkeypatch.setattr(services.signing, "sign_pdf", broken)
     with pytest.raises(RuntimeError):
-        services.instrument_seal(user=city.u("gusu.police"), instrument_id=i.pk)
+        services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[0])
     monkeypatch.undo()
-    assert not NumberCounter.objects.filter(last__gt=0).exists()
-    sealed = services.instrument_seal(user=city.u("gusu.police"), instrument_id=i.pk)
-    assert sealed.number_seq == 1
+    first = Instrument.objects.get(pk=ids[0])
+    assert first.status == InstrumentStatus.SEALING and first.number_seq == 1 and not first.pdf_id
+    assert services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[1]).number_seq == 2
+    retried = services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[0])
+    assert retried.status == InstrumentStatus.SEALED and retried.number == first.number
+    assert NumberCounter.objects.get(kind="拘留通知书").last == 2
+    with pytest.raises(Exception) as again:
+        services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[0])
+    assert getattr(again.value, "code", "") == "instrument_not_approved"

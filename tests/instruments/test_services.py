@@ -240,3 +240,77 @@ def test_offline_verification_needs_only_the_ca_certificate(city: City, tmp_path
     with pytest.raises(SystemExit):
         call_command("instruments", "verify", str(pdf), "--ca", str(other_ca), "--json", stdout=out)
     assert json.loads(out.getvalue())["trusted"] is False
+
+
+def test_what_a_revoked_seal_signs_afterwards_is_reported(city: City) -> None:
+    from django.core.management import call_command
+
+    _, first_id = _arrest_request(city)
+    before = seal_through(city, draft_of_pk(first_id), "gusu.police", "gusu.police_leader")
+    call_command("instruments", "revoke-seal", before.unit.code, "--reason", "印章密钥泄露")
+    assert before.seal is not None
+    before.seal.refresh_from_db()
+    assert before.seal.revoked_at is not None
+    # sealed before the revocation: still valid
+    assert services.verify_document(services.sealed_pdf_bytes(before)).verdict == "valid"
+    # the next seal of the unit uses a new key and certificate
+    _, second_id = _arrest_request(city)
+    after = seal_through(city, draft_of_pk(second_id), "gusu.police", "gusu.police_leader")
+    assert after.seal_id != before.seal_id
+    assert services.verify_document(services.sealed_pdf_bytes(after)).verdict == "valid"
+    # a signature by the revoked key made after its revocation (a stolen key) is reported
+    from xietong.instruments.models import UnitSeal
+
+    UnitSeal.objects.filter(pk=before.seal_id).update(revoked_at=before.sealed_at - timedelta(minutes=1))
+    assert services.verify_document(services.sealed_pdf_bytes(before)).verdict == "seal_revoked"
+    with pytest.raises(NotAllowed):
+        services.seal_revoke(user=city.u("gusu.police_leader"), seal_id=after.seal_id or 0, reason="x")
+
+
+def test_a_court_seals_its_own_judgment_document(city: City) -> None:
+    import io
+
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    from xietong.cases import services as case_services
+    from xietong.cases.models import Transfer
+
+    case_id = register_case(city)
+    act(city, "gusu.police_leader", case_id, "transfer_for_prosecution")
+    accept(city, "gusu.procu", case_id)
+    act(city, "gusu.procu_leader", case_id, "indict")
+    pending = Transfer.objects.get(case_id=case_id, status="pending")
+    case_services.transfer_accept(
+        user=city.u("gusu.judge"), transfer_id=pending.pk, options={"procedure": "summary"}
+    )
+    judgment = services.instrument_create(user=city.u("gusu.judge"), case_id=case_id, kind="刑事判决书")
+    court_pdf = HTML(
+        string="<html><body style='font-family:WenQuanYi Zen Hei'><h1>姑苏区人民法院 刑事判决书</h1>"
+        "<p>本院认为，被告人张1的行为构成盗窃罪。</p>"
+        "<p style='page-break-before:always'>审判长 某某</p></body></html>"
+    ).write_pdf()
+    with pytest.raises(ValidationFailed):
+        services.instrument_upload_source(
+            user=city.u("gusu.judge"), instrument_id=judgment.pk, data=b"%PDF junk"
+        )
+    other = services.instrument_create(user=city.u("gusu.judge"), case_id=case_id, kind="传票")
+    with pytest.raises(ValidationFailed) as not_uploadable:
+        services.instrument_upload_source(user=city.u("gusu.judge"), instrument_id=other.pk, data=court_pdf)
+    assert not_uploadable.value.code == "not_uploadable"
+    with pytest.raises((NotAllowed, NotFound)):
+        services.instrument_upload_source(
+            user=city.u("gusu.police"), instrument_id=judgment.pk, data=court_pdf
+        )
+    uploaded = services.instrument_upload_source(
+        user=city.u("gusu.judge"), instrument_id=judgment.pk, data=court_pdf
+    )
+    assert uploaded.source_pages == 2
+    sealed = seal_through(city, uploaded, "gusu.judge", "gusu.court_leader")
+    assert sealed.number and sealed.number.startswith("（")
+    pdf = services.sealed_pdf_bytes(sealed)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == 2
+    assert "本院认为" in pages[0].extract_text() and sealed.number in pages[0].extract_text().replace(" ", "")
+    assert "/Annots" in pages[1]  # the seal at the foot of the last page
+    assert services.verify_document(pdf).verdict == "valid"

@@ -1,6 +1,7 @@
 """``xietong bench seal``: instruments rendered + sealed per second through the real door
 (``instrument_seal``: 文号, WeasyPrint PDF, PAdES signature with the visible seal, blob, ledger,
-service), and verifications per second (``verify_document``: the signature against the CA, the
+service) by 1 and by 2 concurrent clients (``--clients``; processes, as a server's workers are),
+and verifications per second (``verify_document``: the signature against the CA, the
 platform's record and the ledger inclusion proof). Baseline measured in the same run: a plain pyHanko
 visible signature of the same PDF, its stamp built for each signature (a text stamp over the seal
 image, as pyHanko's examples do). Targets: sealing ≥ 10/s, verifying ≥ 50/s."""
@@ -48,6 +49,74 @@ def _baseline_sign(pdf: bytes, material: Any, box: tuple[int, int, int, int], pa
     return out.getvalue()
 
 
+def _seal_worker(ids: list[int], user_id: int, queue: Any, profile: bool) -> None:
+    from django.db import connections
+
+    connections.close_all()  # never share the parent's socket
+    from xietong.instruments import services
+    from xietong.orgs.models import User
+
+    out: dict[str, Any] = {"latencies": [], "error": None, "profile": ""}
+    try:
+        user = User.objects.get(pk=user_id)
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        for pk in ids:
+            t = time.perf_counter()
+            services.instrument_seal(user=user, instrument_id=pk)
+            out["latencies"].append((time.perf_counter() - t) * 1000)
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+            out["profile"] = text.getvalue()
+    except Exception:
+        import traceback
+
+        out["error"] = traceback.format_exc()
+    finally:
+        connections.close_all()
+    queue.put(out)
+
+
+def _seal_concurrently(
+    ids: list[int], clients: int, user_id: int, profile: bool, write: Write
+) -> tuple[float, list[float]]:
+    """``clients`` forked processes seal their share of ``ids`` at once; wall time and latencies."""
+    import multiprocessing
+
+    from django.db import connections
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    shares = [ids[i::clients] for i in range(clients)]
+    connections.close_all()
+    procs = [
+        ctx.Process(target=_seal_worker, args=(share, user_id, queue, profile), daemon=True)
+        for share in shares
+    ]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=900) for _ in procs]
+    wall = time.perf_counter() - started
+    for proc in procs:
+        proc.join(timeout=60)
+    errors = [r["error"] for r in results if r["error"]]
+    if errors:
+        raise RuntimeError("a sealing client failed:\n" + errors[0])
+    for r in results:
+        if r["profile"]:
+            write(r["profile"])
+    return wall, [ms for r in results for ms in r["latencies"]]
+
+
 def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
@@ -66,44 +135,59 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
     town = Region.objects.filter(parent=leader.unit.region, level="town").first() if leader.unit else None
     if town is None:
         raise RuntimeError("the demo org has no towns")
-    ids = []
-    for n in range(count):
-        filed = cases.case_register(
-            user=leader,
-            data=cases.RegisterInput(
-                charge="盗窃罪",
-                facts=f"犯罪嫌疑人在姑苏区某小区盗窃电动自行车{n + 1}辆，价值人民币{3000 + n * 10}元。" * 3,
-                occurred_at=timezone.now() - timedelta(days=3),
-                town_id=town.pk,
-                parties=[cases.PartyInput(name=f"基准{n}", gender="男")],
-            ),
-        )
-        if filed.case is None:
-            raise RuntimeError("filing a bench case failed")
-        i = services.instrument_create(user=handler, case_id=filed.case.pk, kind="提请批准逮捕书")
-        services.instrument_submit(user=handler, instrument_id=i.pk)
-        services.instrument_approve(user=leader, instrument_id=i.pk)
-        ids.append(i.pk)
-    services.seal_active(leader.unit)  # type: ignore[arg-type]
-    # warm-up: fonts, templates, the seal's appearance, the signer
-    first = services.instrument_seal(user=handler, instrument_id=ids.pop())
 
-    seal_ms = []
-    t0 = time.perf_counter()
-    for pk in ids:
-        t = time.perf_counter()
-        services.instrument_seal(user=handler, instrument_id=pk)
-        seal_ms.append((time.perf_counter() - t) * 1000)
-    seal_s = time.perf_counter() - t0
-    seal_rate = len(ids) / seal_s
-    write(
-        f"seal (render + sign + store + ledger + serve): {seal_rate:.1f}/s, "
-        f"p50 {percentile(seal_ms, 50):.0f} ms"
-    )
+    def prepare(n_instruments: int, offset: int) -> list[int]:
+        """Cases filed and instruments drafted, submitted and 签发 (not timed)."""
+        made = []
+        for n in range(offset, offset + n_instruments):
+            filed = cases.case_register(
+                user=leader,
+                data=cases.RegisterInput(
+                    charge="盗窃罪",
+                    facts=f"犯罪嫌疑人在姑苏区某小区盗窃电动自行车{n + 1}辆，价值人民币{3000 + n * 10}元。"
+                    * 3,
+                    occurred_at=timezone.now() - timedelta(days=3),
+                    town_id=town.pk,
+                    parties=[cases.PartyInput(name=f"基准{n}", gender="男")],
+                ),
+            )
+            if filed.case is None:
+                raise RuntimeError("filing a bench case failed")
+            i = services.instrument_create(user=handler, case_id=filed.case.pk, kind="提请批准逮捕书")
+            services.instrument_submit(user=handler, instrument_id=i.pk)
+            services.instrument_approve(user=leader, instrument_id=i.pk)
+            made.append(i.pk)
+        return made
+
+    clients_list = [int(c) for c in str(options.get("clients") or "1,2").split(",") if c.strip()]
+    services.seal_active(leader.unit)  # type: ignore[arg-type]
+    first = services.instrument_seal(user=handler, instrument_id=prepare(1, 10_000)[0])  # warm-up
+    phases: dict[str, Any] = {}
+    all_ids: list[int] = [first.pk]
+    seal_ms: list[float] = []
+    seal_rate = 0.0
+    for c in clients_list:
+        ids = prepare(count, len(all_ids))
+        all_ids += ids
+        profile = bool(options.get("profile")) and c == 1
+        wall, latencies = _seal_concurrently(ids, c, handler.pk, profile, write)
+        rate = len(ids) / wall
+        phases[f"clients_{c}"] = {
+            "seal_per_s": round(rate, 1),
+            "p50_ms": round(percentile(latencies, 50), 1),
+            "p95_ms": round(percentile(latencies, 95), 1),
+        }
+        write(
+            f"seal, {c} client(s) (render + sign + store + ledger + serve): {rate:.1f}/s, "
+            f"p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms"
+        )
+        if rate > seal_rate:
+            seal_rate, seal_ms = rate, latencies
+    ids = all_ids
 
     from xietong.instruments.models import Instrument
 
-    sealed = list(Instrument.objects.filter(pk__in=[first.pk, *ids]))
+    sealed = list(Instrument.objects.filter(pk__in=ids))
     pdfs = [services.sealed_pdf_bytes(i) for i in sealed]
     unsigned = services.render_instrument(sealed[0], today=timezone.localdate(), draft=False)
     material = services._material_of(sealed[0].seal)  # type: ignore[arg-type]
@@ -139,6 +223,7 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
         "figures": {
             "sealed": len(ids),
             "seal_per_s": round(seal_rate, 1),
+            "phases": phases,
             "seal_p50_ms": round(percentile(seal_ms, 50), 1),
             "seal_p95_ms": round(percentile(seal_ms, 95), 1),
             "verified": len(pdfs),

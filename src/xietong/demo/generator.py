@@ -74,9 +74,12 @@ class CountyPlaces:
 class Replay:
     """Walks one case through the procedure, advancing a simulated clock between acts."""
 
-    def __init__(self, rng: random.Random, staff: Staff, at: datetime, stop_before: datetime):
+    def __init__(
+        self, rng: random.Random, staff: Staff, at: datetime, stop_before: datetime, seal: bool = False
+    ):
         self.rng, self.staff, self.at, self.stop_before = rng, staff, at, stop_before
         self.case_id = 0
+        self.seal = seal
 
     def wait(self, low_days: float, high_days: float) -> bool:
         """Advance time; False when the next act would fall after 'now' (the case stops here)."""
@@ -88,9 +91,22 @@ class Replay:
 
     def act(self, action: str, unit_id: int, **kwargs: Any) -> services.ActResult:
         with servertime.simulated(self.at):
-            return services.case_act(
+            result = services.case_act(
                 user=self.leader_of(unit_id), case_id=self.case_id, action=action, **kwargs
             )
+        if self.seal and result.instrument is not None:
+            self.seal_instrument(result.instrument.pk, unit_id)
+        return result
+
+    def seal_instrument(self, instrument_id: int, unit_id: int) -> None:
+        """The leader 签发 and seals the act's instrument an hour later (simulated time)."""
+        from xietong.instruments import services as instruments
+
+        leader = self.leader_of(unit_id)
+        with servertime.simulated(self.at + timedelta(hours=1)):
+            instruments.instrument_submit(user=leader, instrument_id=instrument_id)
+            instruments.instrument_approve(user=leader, instrument_id=instrument_id)
+            instruments.instrument_seal(user=leader, instrument_id=instrument_id)
 
     def accept(self, options: dict[str, Any] | None = None) -> Case:
         transfer = Transfer.objects.get(case_id=self.case_id, status=TransferStatus.PENDING)
@@ -129,6 +145,7 @@ def generate_case(
     target: str,
     now: datetime,
     place: CountyPlaces,
+    seal: bool = False,
 ) -> int | None:
     county, towns, stations = place.county, place.towns, place.stations
     charge = pick_charge(rng)
@@ -174,7 +191,7 @@ def generate_case(
             for name, gender in people
         ],
     )
-    replay = Replay(rng, staff, start, now)
+    replay = Replay(rng, staff, start, now, seal=seal)
     if target == "approval":  # a handler's filing waiting for the leader
         with servertime.simulated(replay.at):
             services.case_register(user=staff.handler[police.pk], data=data)
@@ -189,6 +206,8 @@ def generate_case(
         )
     assert result.case is not None
     replay.case_id = result.case.pk
+    if seal and result.instrument is not None:
+        replay.seal_instrument(result.instrument.pk, police.pk)
     _walk(replay, rng, target, charge, police)
     return replay.case_id
 
@@ -328,9 +347,16 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
 
 
 def generate(
-    *, count: int, seed: int = 7, now: datetime | None = None, progress: Callable[[int], None] | None = None
+    *,
+    count: int,
+    seed: int = 7,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    sealed: int = 0,
 ) -> int:
-    """Generate ``count`` cases across all counties and stages; returns how many were made."""
+    """Generate ``count`` cases across all counties and stages; returns how many were made. The
+    instruments of the first ``sealed`` cases are 签发 and sealed as they go (≈ 0.1 s each); the
+    others' stay drafts, as a unit's backlog would."""
     rng = random.Random(seed)
     now = now or timezone.now()
     staff = Staff.load()
@@ -358,6 +384,7 @@ def generate(
                 target="investigation",
                 now=now,
                 place=place,
+                seal=i < sealed,
             )
             case = Case.objects.filter(pk=case_id).first() if case_id is not None else None
             # only a case still with the police (not waiting on the procuratorate) can be withdrawn
@@ -380,6 +407,7 @@ def generate(
                 target=target,
                 now=now,
                 place=place,
+                seal=i < sealed,
             )
         made += 1
         if progress:

@@ -167,6 +167,27 @@ class InstrumentPdfApi(APIView):
         return response
 
 
+class SourceIn(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class InstrumentSourceApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=SourceIn, responses=OpenApiTypes.OBJECT, summary="上传本院裁判文书 PDF（判决书、裁定书）"
+    )
+    def post(self, request: Request, instrument_id: int) -> Response:
+        data = SourceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        i = services.instrument_upload_source(
+            user=request.user,  # type: ignore[arg-type]
+            instrument_id=instrument_id,
+            data=data.validated_data["file"].read(),
+        )
+        return Response(instrument_out(i, with_text=True))
+
+
 class ReceiptIn(serializers.Serializer):
     file = serializers.FileField()
     signed_on = serializers.DateField()

@@ -27,6 +27,7 @@ class Kind:
     to_person: str = ""  # a person served on paper with a 送达回证 (e.g. 被拘留人家属)
     service_rule: str | None = None  # the clock (cases.deadlines) that its service stops
     closing: str = ""  # 此致 line before the 落款, e.g. 「此致\n苏州市姑苏区人民检察院」
+    uploadable: bool = False  # the court may seal its own document (from its trial system) instead
 
     @property
     def recipient_label(self) -> str:
@@ -399,6 +400,7 @@ KINDS: dict[str, Kind] = {
             "如不服本判决，可在接到判决书的第二日起十日内，通过本院或者直接向苏州市中级人民法院提出上诉。",
             serve_to=PROCURATORATE,
             service_rule="judgment_service_in_court",
+            uploadable=True,
         ),
         Kind(
             "刑事裁定书",
@@ -412,6 +414,7 @@ KINDS: dict[str, Kind] = {
             + _CPL
             + "第二百三十六条第一款第（一）项之规定，裁定如下：\n驳回上诉，维持原判。\n本裁定为终审裁定。",
             serve_to=PROCURATORATE,
+            uploadable=True,
         ),
         Kind(
             "发回重审裁定书",
@@ -422,6 +425,7 @@ KINDS: dict[str, Kind] = {
             "依照" + _CPL + "第二百三十六条第一款第（三）项之规定，裁定如下：\n"
             "一、撤销原判决；\n二、发回原审人民法院重新审判。\n本裁定为终审裁定。",
             serve_to=PROCURATORATE,
+            uploadable=True,
         ),
         Kind(
             "上诉状",

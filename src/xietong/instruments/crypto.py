@@ -75,6 +75,14 @@ def _name(common_name: str, org: str = "协同政法协同办案平台") -> x509
     )
 
 
+def _fit(text: str, limit: int = 64) -> str:
+    """X.520 caps a name attribute at 64 (counted in UTF-8 bytes by ``cryptography``: 21 Chinese
+    characters); a longer unit name is cut, whole characters only."""
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text
+
+
 def ca_create(now: dt.datetime) -> Issued:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(CA_NAME)
@@ -114,9 +122,9 @@ def seal_issue(*, ca: Issued, unit_name: str, unit_code: str, now: dt.datetime, 
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit_name),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit_code),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{unit_name}（电子印章）"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(unit_name)),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(unit_code)),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(unit_name)),
         ]
     )
     cert = (

@@ -17,6 +17,7 @@ class InstrumentStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     SUBMITTED = "submitted", "待签发"
     APPROVED = "approved", "已签发"
+    SEALING = "sealing", "盖章中"
     SEALED = "sealed", "已盖章"
     REVOKED = "revoked", "已撤回"
     SUPERSEDED = "superseded", "已更正"
@@ -62,6 +63,9 @@ class Instrument(models.Model):
     )
     sealed_at = models.DateTimeField("盖章时间（服务器）", null=True, blank=True)
     seal = models.ForeignKey("UnitSeal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A court's own judgment document (from its trial system), sealed instead of the template text.
+    source = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source_pages = models.PositiveIntegerField(null=True, blank=True)
     pdf = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     public_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
@@ -81,11 +85,7 @@ class Instrument(models.Model):
         verbose_name = "文书"
         verbose_name_plural = "文书"
         ordering = ["issued_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["unit", "kind", "number_year", "number_seq"], name="uniq_instrument_number_seq"
-            )
-        ]
+        # The 文号 itself is unique; its sequence is per numbering unit (a 派出所 shares its bureau's).
 
     def __str__(self) -> str:
         return f"{self.kind} {self.number or '（未编号）'}"

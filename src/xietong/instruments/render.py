@@ -72,3 +72,37 @@ def render(sheet: Sheet) -> tuple[bytes, SealBox]:
             box = SealBox(page=index, box=(round(cx - r), round(cy - r), round(cx + r), round(cy + r)))
     pdf: bytes = document.write_pdf()
     return pdf, box
+
+
+def stamp_uploaded(pdf: bytes, *, number: str, qr_svg: str, verify_url: str) -> tuple[bytes, SealBox]:
+    """A document uploaded by a court, readied for its seal: the platform's 文号 and the QR code to
+    its verification page are overlaid in the top margin of the first page (rendered by WeasyPrint,
+    merged with pypdf), and the seal goes at the foot of the last page, right, where the court's
+    落款 stands. The court's own text is not touched."""
+    import io
+
+    from django.utils.html import escape
+    from pypdf import PdfReader, PdfWriter
+    from weasyprint import HTML
+
+    reader = PdfReader(io.BytesIO(pdf))
+    first, last = reader.pages[0], reader.pages[-1]
+    w, h = float(first.mediabox.width), float(first.mediabox.height)
+    html = (
+        f"<html><head><style>@page {{ size: {w}pt {h}pt; margin: 0 }}"
+        f"body {{ margin: 0; font-family: 'XTCJK', 'WenQuanYi Zen Hei'; font-size: 9pt; }}"
+        f".tag {{ position: absolute; top: 8mm; right: 12mm; display: flex; gap: 3mm; align-items: center;"
+        f" text-align: right; line-height: 12pt }} .tag svg {{ width: 18mm; height: 18mm }}</style></head>"
+        f"<body><div class='tag'><div>平台文号：{escape(number)}<br>核验：{escape(verify_url)}</div>"
+        f"{qr_svg}</div></body></html>"
+    )
+    overlay = PdfReader(io.BytesIO(HTML(string=html, url_fetcher=font_only_fetcher()).write_pdf())).pages[0]
+    writer = PdfWriter(clone_from=reader)
+    writer.pages[0].merge_page(overlay)
+    out = io.BytesIO()
+    writer.write(out)
+    lw = float(last.mediabox.width)
+    r = SEAL_MM * MM_TO_PT / 2
+    cx, cy = lw - 26 * MM_TO_PT - 32 * MM_TO_PT, 35 * MM_TO_PT + 30 * MM_TO_PT
+    box = (round(cx - r), round(cy - r), round(cx + r), round(cy + r))
+    return out.getvalue(), SealBox(page=len(reader.pages) - 1, box=box)

@@ -39,7 +39,7 @@ from xietong.instruments.models import (
     UnitSeal,
 )
 from xietong.ledger.services import Actor, actor_of, ledger_append
-from xietong.orgs.models import LEADER_DUTIES, Duty, Unit, User
+from xietong.orgs.models import LEADER_DUTIES, Duty, Unit, UnitKind, User
 from xietong.supervision.models import AlertKind
 from xietong.supervision.services import alert_raise
 
@@ -82,6 +82,14 @@ def _place(unit: Unit) -> str:
     return name[:3]
 
 
+def numbering_unit(unit: Unit) -> Unit:
+    """Whose 文号 an instrument carries: a 派出所's criminal instruments are issued in the name of its
+    county-level bureau (公安机关办理刑事案件程序规定: 县级以上公安机关), so they share its numbers."""
+    if unit.kind == UnitKind.POLICE_STATION and unit.parent_id:
+        return unit.parent  # type: ignore[return-value]
+    return unit
+
+
 def number_text(unit: Unit, kind: catalogue.Kind, year: int, seq: int) -> str:
     """文号 as written on the document: 苏姑苏公(刑)提捕字〔2026〕12号, 苏姑苏检刑批捕〔2026〕3号,
     （2026）苏姑苏法刑初45号."""
@@ -93,8 +101,8 @@ def number_text(unit: Unit, kind: catalogue.Kind, year: int, seq: int) -> str:
 
 
 def _next_number(unit: Unit, kind: str, year: int) -> int:
-    """One atomic upsert (PostgreSQL and SQLite ≥ 3.35: ON CONFLICT … RETURNING). The row stays
-    locked until the sealing transaction ends: a seal that fails gives the number back."""
+    """One atomic upsert (PostgreSQL and SQLite ≥ 3.35: ON CONFLICT … RETURNING), in the short
+    transaction that also writes the number onto its instrument: no gap, no number twice."""
     table = NumberCounter._meta.db_table
     sql = (
         f"INSERT INTO {table} (unit_id, kind, year, last) VALUES (%s, %s, %s, 1) "  # noqa: S608
@@ -359,6 +367,51 @@ def _who(user: User) -> str:
     return user.full_name or user.username
 
 
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+
+
+def instrument_upload_source(*, user: User, instrument_id: int, data: bytes) -> Instrument:
+    """A court seals its own judgment document: the PDF from its trial system replaces the template
+    text of a 刑事判决书 / 裁定书 draft (the verdict's structured fields stay on the case)."""
+    import io
+
+    instrument = _load(user, instrument_id)
+    if instrument.is_final:
+        _refuse_sealed_edit(user, instrument, "替换")
+    _check_unit_member(user, instrument, duties=DRAFTERS, what="上传裁判文书")
+    if not kind_of(instrument).uploadable:
+        raise ValidationFailed(f"「{instrument.kind}」由平台按模板制作，不能上传替换", code="not_uploadable")
+    if not data.startswith(b"%PDF") or len(data) > MAX_SOURCE_BYTES:
+        raise ValidationFailed("请上传不超过 50MB 的 PDF 文件", code="bad_source")
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = len(reader.pages)
+        if reader.is_encrypted or pages == 0:
+            raise ValidationFailed("PDF 已加密或没有页面", code="bad_source")
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise ValidationFailed("文件不是有效的 PDF", code="bad_source") from exc
+    blob = blob_put_bytes(data, content_type="application/pdf")
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=instrument.case_id).first()
+        locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+        if locked.status != InstrumentStatus.DRAFT:
+            raise Conflict("文书已提交签发，请先由领导退回修改", code="instrument_not_draft")
+        locked.source, locked.source_pages = blob, pages
+        locked.body = f"（上传的裁判文书，共{pages}页，SHA-256 {blob.sha256[:16]}…）"
+        locked.version += 1
+        locked.save(update_fields=["source", "source_pages", "body", "version"])
+        ledger_append(
+            case_id=locked.case_id,
+            actor=_actor(user),
+            action="instrument_source",
+            payload=_entry(locked, f"上传{locked.kind}", internal=True, sha256=blob.sha256, pages=pages),
+        )
+    return locked
+
+
 def _refuse_sealed_edit(user: User, instrument: Instrument, what: str) -> None:
     alert_raise(
         kind=AlertKind.ALTER_SEALED,
@@ -523,6 +576,19 @@ class Rendered:
 
 def render_instrument(instrument: Instrument, *, today: date, draft: bool) -> Rendered:
     spec = kind_of(instrument)
+    if instrument.source_id:
+        with blob_open(instrument.source) as fh:  # type: ignore[arg-type]
+            source = fh.read()
+        if draft:
+            return Rendered(source, render.SealBox(page=0, box=(0, 0, 0, 0)))
+        token = instrument.public_token or ""
+        pdf, box = render.stamp_uploaded(
+            source,
+            number=instrument.number or "",
+            qr_svg=_qr_svg(verify_url(token)),
+            verify_url=verify_url(token),
+        )
+        return Rendered(pdf, box)
     body, closing = draft_text(instrument, today)
     token = instrument.public_token or ""
     sheet = render.Sheet(
@@ -572,13 +638,22 @@ def _check_claimed_date(user: User, instrument: Instrument, today: date) -> None
 
 
 def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
-    """盖章: assign the 文号, render the PDF, sign it with the unit's seal, store it, record its hash in
-    the ledger and serve it — all in one transaction, so a failure anywhere leaves no number used."""
+    """盖章 in three steps, so that sealers do not queue behind one another's rendering:
+
+    1. a short transaction takes the 文号 (the per unit/kind/year counter row is locked only for
+       that) and marks the instrument 盖章中 with it;
+    2. the PDF is rendered and signed and the file stored, holding no lock;
+    3. a second transaction records the seal: PDF hash in the ledger, service, clocks.
+
+    A number once taken stays with its instrument: if step 2 or 3 fails (or the process dies), the
+    instrument stays 盖章中 with its number and the next attempt finishes it under that same
+    number — so the register has no gaps and no number is used twice. Two attempts at once both
+    render, and the second to record is refused (409)."""
     instrument = _load(user, instrument_id)
     if user.unit_id != instrument.unit_id:
         alert_raise(
             kind=AlertKind.FOREIGN_SEAL,
-            message=f"{user.full_name or user.username}（{user.unit.name if user.unit else '无单位'}）试图以"
+            message=f"{_who(user)}（{user.unit.name if user.unit else '无单位'}）试图以"
             f"{instrument.unit.name}的印章盖章{instrument.kind}",
             case_id=instrument.case_id,
             unit_id=user.unit_id,
@@ -593,36 +668,26 @@ def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
     spec = kind_of(instrument)
     seal = seal_active(instrument.unit)
     material = _material_of(seal)
-    with transaction.atomic():
+
+    numbered = _take_number(instrument, spec, today)  # 1
+    numbered.case, numbered.unit = instrument.case, instrument.unit
+    rendered = render_instrument(numbered, today=today, draft=False)  # 2
+    signed = signing.sign_pdf(
+        rendered.pdf,
+        material=material,
+        page=rendered.seal_box.page,
+        box=rendered.seal_box.box,
+        reason=f"文号：{numbered.number}；文书：{numbered.kind}",
+        location=numbered.unit.name,
+    )
+    blob = blob_put_bytes(signed, content_type="application/pdf")
+    with transaction.atomic():  # 3
         Case.objects.select_for_update().filter(pk=instrument.case_id).first()
         locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
-        if locked.status != InstrumentStatus.APPROVED:
-            raise Conflict(
-                f"文书当前状态为「{locked.get_status_display()}」，须经签发后才能盖章",
-                code="instrument_not_approved",
-            )
-        locked.case = instrument.case
-        locked.unit = instrument.unit
+        if locked.status != InstrumentStatus.SEALING or locked.number != numbered.number:
+            raise Conflict(f"文书已由他人盖章（{locked.get_status_display()}）", code="instrument_sealed")
+        locked.case, locked.unit = instrument.case, instrument.unit
         now = servertime.now()
-        year = timezone.localtime(now).year
-        seq = _next_number(locked.unit, locked.kind, year)
-        locked.number = number_text(locked.unit, spec, year, seq)
-        locked.number_year, locked.number_seq = year, seq
-        locked.public_token = secrets.token_urlsafe(12)
-        if not locked.claimed_date:
-            locked.claimed_date = today
-        if not locked.body:
-            locked.body, _ = draft_text(locked, today)
-        rendered = render_instrument(locked, today=today, draft=False)
-        signed = signing.sign_pdf(
-            rendered.pdf,
-            material=material,
-            page=rendered.seal_box.page,
-            box=rendered.seal_box.box,
-            reason=f"文号：{locked.number}；文书：{locked.kind}",
-            location=locked.unit.name,
-        )
-        blob = blob_put_bytes(signed, content_type="application/pdf")
         locked.pdf = blob
         locked.pdf_sha256 = blob.sha256
         locked.seal = seal
@@ -639,7 +704,7 @@ def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
                 f"盖章{'并送达' if services else ''}",
                 pdf_sha256=blob.sha256,
                 seal_serial=seal.serial,
-                claimed_date=locked.claimed_date.isoformat(),
+                claimed_date=locked.claimed_date.isoformat() if locked.claimed_date else None,
                 to_unit="、".join(s.recipient_unit.name for s in services if s.recipient_unit) or None,
             ),
         )
@@ -657,6 +722,42 @@ def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
             Instrument.objects.filter(pk=locked.supersedes_id).update(
                 status=InstrumentStatus.SUPERSEDED, revoked_at=now
             )
+    return locked
+
+
+def _take_number(instrument: Instrument, spec: catalogue.Kind, today: date) -> Instrument:
+    """Step 1 of sealing: the 文号, the verification token and the frozen text, committed at once."""
+    with transaction.atomic():
+        locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+        if locked.status == InstrumentStatus.SEALING:
+            return locked  # an earlier attempt took the number: finish under it
+        if locked.status != InstrumentStatus.APPROVED:
+            raise Conflict(
+                f"文书当前状态为「{locked.get_status_display()}」，须经签发后才能盖章",
+                code="instrument_not_approved",
+            )
+        locked.case, locked.unit = instrument.case, instrument.unit
+        year = timezone.localtime(servertime.now()).year
+        issuer = numbering_unit(locked.unit)
+        seq = _next_number(issuer, locked.kind, year)
+        locked.number = number_text(issuer, spec, year, seq)
+        locked.number_year, locked.number_seq = year, seq
+        locked.public_token = secrets.token_urlsafe(12)
+        locked.claimed_date = locked.claimed_date or today
+        if not locked.body:
+            locked.body, _ = draft_text(locked, today)
+        locked.status = InstrumentStatus.SEALING
+        locked.save(
+            update_fields=[
+                "number",
+                "number_year",
+                "number_seq",
+                "public_token",
+                "claimed_date",
+                "body",
+                "status",
+            ]
+        )
     return locked
 
 
@@ -972,8 +1073,11 @@ def sealed_pdf_bytes(instrument: Instrument) -> bytes:
 
 def number_register(*, unit: Unit, year: int) -> list[Instrument]:
     """文号登记簿: every number the unit used in the year, voided ones (撤回、更正) shown as such."""
+    from django.db.models import Q
+
+    mine = Q(unit=unit) | Q(unit__parent=unit, unit__kind=UnitKind.POLICE_STATION)
     return list(
-        Instrument.objects.filter(unit=unit, number_year=year)
+        Instrument.objects.filter(mine, number_year=year)
         .exclude(number__isnull=True)
         .select_related("case")
         .order_by("kind", "number_seq")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("instruments/<int:instrument_id>/", views.instrument_detail, name="detail"),
     path("instruments/<int:instrument_id>/pdf", views.instrument_pdf, name="pdf"),
     path("instruments/<int:instrument_id>/step/<str:step>", views.instrument_step, name="step"),
+    path("instruments/<int:instrument_id>/source", views.upload_source, name="source"),
     path("instruments/services/<int:service_id>/receipt", views.receipt, name="receipt"),
     path("instruments/register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),

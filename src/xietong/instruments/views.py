@@ -70,6 +70,7 @@ def instrument_detail(request: HttpRequest, instrument_id: int) -> HttpResponse:
         "today": timezone.localdate(),
         "S": InstrumentStatus,
         "show_pdf": bool(i.pdf_id) or own,
+        "uploadable": services.kind_of(i).uploadable,
     }
     return render(request, "instruments/detail.html", context)
 
@@ -118,6 +119,18 @@ def instrument_step(request: HttpRequest, instrument_id: int, step: str) -> Http
     )
     messages.success(request, _STEP_MESSAGES[step] + (f"：{i.number}" if step == "seal" else ""))
     return redirect("instruments:detail", instrument_id=i.pk)
+
+
+@login_required
+@domain_errors
+@require_POST
+def upload_source(request: HttpRequest, instrument_id: int) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationFailed("请选择裁判文书 PDF", code="file_required")
+    services.instrument_upload_source(user=_me(request), instrument_id=instrument_id, data=upload.read())
+    messages.success(request, "裁判文书已上传，将以上传的文件盖章")
+    return redirect("instruments:detail", instrument_id=instrument_id)
 
 
 @login_required

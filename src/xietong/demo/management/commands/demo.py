@@ -25,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=300)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--scans", type=int, default=12, help="上传扫描卷宗的案件数")
+        parser.add_argument("--sealed", type=int, default=40, help="文书已签发盖章的案件数（其余为草稿）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The loader only queues background work; the server's worker does it (a worker thread
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 sys.stdout.write(f"\r  {done}/{total} 件  {time.perf_counter() - started:.0f} 秒")
                 sys.stdout.flush()
 
-        generate(count=total, seed=options["seed"], progress=progress)
+        generate(count=total, seed=options["seed"], progress=progress, sealed=options["sealed"])
         sys.stdout.write("\n")
         scans = attach_scans(count=min(options["scans"], total))
         if scans:

@@ -24,11 +24,17 @@ class Command(BaseCommand):
         verify.add_argument("--json", action="store_true", help="输出 JSON")
         sub.add_parser("ca-cert", help="输出平台印章根证书（PEM）")
         sub.add_parser("seals", help="列出各单位的电子印章")
+        revoke = sub.add_parser("revoke-seal", help="吊销某单位当前的电子印章（下次盖章时重新刻制）")
+        revoke.add_argument("unit_code")
+        revoke.add_argument("--reason", required=True)
+        revoke.add_argument("--by", default="admin", help="执行吊销的系统管理员用户名")
 
     def handle(self, *args: Any, **options: Any) -> None:
         what = options["what"]
         if what == "verify":
             self._verify(options["file"], options["ca"], as_json=options["json"])
+        elif what == "revoke-seal":
+            self._revoke(options["unit_code"], options["reason"], options["by"])
         elif what == "ca-cert":
             from xietong.instruments.services import authority_certificate_der
 
@@ -40,6 +46,22 @@ class Command(BaseCommand):
             for seal in UnitSeal.objects.select_related("unit").order_by("unit__code", "-created_at"):
                 state = f"已吊销 {seal.revoked_at:%Y-%m-%d}" if seal.revoked_at else "有效"
                 self.stdout.write(f"{seal.unit.name}\t{seal.serial}\t{seal.not_after:%Y-%m-%d}\t{state}")
+
+    def _revoke(self, unit_code: str, reason: str, by: str) -> None:
+        from xietong.errors import DomainError
+        from xietong.instruments.models import UnitSeal
+        from xietong.instruments.services import seal_revoke
+        from xietong.orgs.models import User
+
+        seal = UnitSeal.objects.filter(unit__code=unit_code, revoked_at__isnull=True).first()
+        user = User.objects.filter(username=by).first()
+        if seal is None or user is None:
+            raise CommandError("没有该单位的有效印章，或执行人不存在")
+        try:
+            seal_revoke(user=user, seal_id=seal.pk, reason=reason)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"已吊销：{seal.unit.name} 印章 {seal.serial}")
 
     def _verify(self, path: Path, ca_path: Path, *, as_json: bool) -> None:
         try:
