@@ -18,13 +18,12 @@ from xietong.dossier import search
 from xietong.dossier.models import Blob, Page, PageIndex, Volume
 
 # LEXEME_CASES, LISTED_CASES, RECENT_PAGES and MAX_WALK for each path.
-NEWEST, GIN = (10_000, 200_000), (1, 1)
 PATHS = {
-    "lexemes": (1000, 1000, *NEWEST),
-    "listed, newest pages": (0, 1000, *NEWEST),
-    "listed, GIN": (0, 1000, *GIN),
-    "subquery, newest pages": (0, 0, *NEWEST),
-    "subquery, GIN": (0, 0, *GIN),
+    "lexemes": (1000, 1000, 10_000, 100_000),
+    "listed, newest pages": (0, 1000, 10_000, 100_000),
+    "listed, GIN": (0, 1000, 1, 1),
+    "subquery, newest pages": (0, 0, 10_000, 100_000),
+    "subquery, GIN": (0, 0, 1, 1),
 }
 
 
@@ -195,5 +194,8 @@ def test_the_gin_step_leaves_the_planner_settings_as_it_found_them(
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         assert search.search_pages(cases=Case.objects.filter(pk=case), query="支付宝")
-        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
-        assert cursor.fetchone() == ("off", "on")
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+            "current_setting('cpu_tuple_cost')"
+        )
+        assert cursor.fetchone() == ("off", "on", "0.01")

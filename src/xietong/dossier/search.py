@@ -70,12 +70,13 @@ def _query_terms(query: str) -> list[str]:
 CANDIDATES = 500
 # PostgreSQL (see _postgres): a user who sees at most LEXEME_CASES cases is searched with them as
 # lexemes in the tsquery; at most LISTED_CASES, with their ids listed in the SQL; more, through the
-# case subquery. The walk of the newest pages reads the words of about RECENT_PAGES of his pages
-# and passes at most MAX_WALK pages.
+# case subquery. The last two first walk the newest pages: RECENT_PAGES of them, or for listed ids
+# about OWN_PAGES of the user's own (at most MAX_WALK pages in all).
 LEXEME_CASES = 64
 LISTED_CASES = 1000
 RECENT_PAGES = 10_000
-MAX_WALK = 200_000
+OWN_PAGES = 4_000
+MAX_WALK = 100_000
 
 
 def search_pages(*, cases: QuerySet[Case], query: str, limit: int = 50, offset: int = 0) -> list[Hit]:
@@ -110,29 +111,33 @@ def _ranked(candidates: str, check: str = "") -> str:
 
 
 def _postgres(cases: QuerySet[Case], words: str, window: int, limit: int, offset: int) -> list[Any]:
-    """Plans with bounded costs, chosen here rather than by the planner on row estimates: it does not
-    count the detoasting of each page's tsvector (~2.5 µs), and it multiplies the frequencies of a
-    long word's two-character parts as if they were independent, so one plan could walk half a
-    million pages for a rare phrase (1.8 s for a county handler) or fetch every page of a common one.
+    """Plans with bounded costs, chosen here rather than by the planner alone: it does not count the
+    detoasting of each page's tsvector (~2.5 µs), and it multiplies the frequencies of a long word's
+    two-character parts as if they were independent, so its one plan could walk half a million
+    pages for a rare phrase (1.8 s for a county handler) or fetch every page of a common one.
 
     A user who sees at most ``LEXEME_CASES`` cases: one GIN bitmap scan for the words AND-ed with
     ``('case 3' | 'case 17' | …)`` — each page's tsvector holds its case's lexeme (migration 0004)
-    — so GIN intersects words and cases inside the index and only his pages are fetched.
-    (``case_id = ANY`` stays as a check: permission never rests on lexemes alone.) GIN tests the
-    whole OR for every page of his cases, so this costs (his pages × his cases): a few ms for a few
-    dozen cases, ~100 ms for 181 cases of 500 pages; above ``LEXEME_CASES``, two steps:
+    — so GIN intersects words and cases inside the index and only his pages are fetched
+    (``case_id = ANY`` stays as a check: permission never rests on lexemes alone). GIN evaluates
+    the whole OR for every page of his cases, so this costs (his pages × his cases): a few ms for
+    a few dozen cases, ~100 ms for 181 cases of 500 pages. Above that, two steps:
 
     1. Walk the newest pages in page order, testing the case first (a hash lookup of his listed
-       ids, or the case subquery) and reading the words only of his pages, until ``window`` match:
-       those are the ``window`` newest matches, done. The walk is long enough to read the words of
-       about ``RECENT_PAGES`` of his pages (his share of all cases tells how long), so common words
-       end here, cheaply.
-    2. Otherwise his matches are rare: a GIN bitmap scan finds every page with the words and the
-       case is tested on each, at a cost in proportion to those pages.
+       ids, or the case subquery; ~0.2 µs a page) and reading the words of his pages only (~2.5
+       µs), until ``window`` match: they are the ``window`` newest matches, done. Common words end
+       here. The walk passes ``RECENT_PAGES`` pages, or for listed ids about ``OWN_PAGES`` of his
+       own (judged by his share of all cases, at most ``MAX_WALK`` pages).
+    2. Otherwise a bitmap scan: GIN finds the pages with the words; for listed ids, the case_id
+       index finds his pages and the two bitmaps are AND-ed before any row is read, so the cost
+       follows his matching pages, not everyone's.
 
-    GIN steps run with sequential and plain index scans switched off (``_bitmap_scans_only``). The
-    words go to ``plainto_tsquery`` as plain text, never as tsquery syntax, so no input can break
-    the query; the case lexemes are made from integers."""
+    Either step costs in proportion to its length, the walk directly and the bitmap scan through
+    the matches it leaves (fewer than ``window`` in the walk); the lengths balance the two.
+
+    Bitmap scans run with sequential and plain index scans switched off and rows made expensive
+    (``_bitmap_scans_only``). The words go to ``plainto_tsquery`` as plain text, never as tsquery
+    syntax, so no input can break the query; the case lexemes are made from integers."""
     table = PageIndex._meta.db_table
     every = f"SELECT p.page_id, p.case_id, p.tsv FROM {table} p WHERE "  # noqa: S608 (names from the model)
     case_ids = list(cases.order_by().values_list("pk", flat=True)[: LISTED_CASES + 1])
@@ -151,7 +156,7 @@ def _postgres(cases: QuerySet[Case], words: str, window: int, limit: int, offset
     visible_params: list[Any]
     if len(case_ids) <= LISTED_CASES:
         visible, visible_params = "p.case_id = ANY(%s::bigint[])", [case_ids]
-        walk = min(MAX_WALK, RECENT_PAGES * max(1, _cases_in_all() // len(case_ids)))
+        walk = min(MAX_WALK, OWN_PAGES * max(1, _all_cases() // len(case_ids)))
     else:
         case_sql, case_params = cases.order_by().values("pk").query.sql_with_params()
         visible, visible_params = f"p.case_id IN ({case_sql})", list(case_params)
@@ -168,16 +173,13 @@ def _postgres(cases: QuerySet[Case], words: str, window: int, limit: int, offset
         rows = cursor.fetchall()
     if rows and rows[0][3] >= window:
         return rows
-    # CASE: not a condition that the case_id index could answer (it would then be used to read the
-    # tsvector of every page of his cases); only GIN finds rows.
     sql = _ranked(
-        every + f"p.tsv @@ plainto_tsquery('simple', %s) AND CASE WHEN {visible} THEN true END "
-        "ORDER BY p.page_id DESC LIMIT %s"
+        every + f"p.tsv @@ plainto_tsquery('simple', %s) AND {visible} ORDER BY p.page_id DESC LIMIT %s"
     )
     return _bitmap_scans_only(sql, [words, words, *visible_params, window, limit, offset])
 
 
-def _cases_in_all() -> int:
+def _all_cases() -> int:
     """The planner's count of all cases (kept by ANALYZE and autovacuum): enough to size a walk."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Case._meta.db_table])
@@ -185,22 +187,29 @@ def _cases_in_all() -> int:
     return max(1, int(row[0])) if row else 1
 
 
-# Switched off for a GIN step. The disabled plans cost 10^10 in the planner's arithmetic, so the
-# statement would also pass jit_above_cost and spend ~250 ms compiling itself: JIT goes off too.
-_PLANNER = ("enable_seqscan", "enable_indexscan", "jit")
+# For a bitmap scan. Sequential and plain index scans are switched off. A row costs 100× the default
+# (cpu_tuple_cost 0.01): the planner does not count reading a page's tsvector out of line, and would
+# otherwise take all pages of the user's cases from the case_id index and test each one's words
+# (0.6 s for 181 cases) rather than AND that bitmap with GIN's. Switching plans off costs 10^10 in
+# the planner's arithmetic, past jit_above_cost: JIT would spend ~250 ms compiling, so it goes too.
+_PLANNER = {"enable_seqscan": "off", "enable_indexscan": "off", "cpu_tuple_cost": "1", "jit": "off"}
 
 
 def _bitmap_scans_only(sql: str, params: list[Any]) -> list[Any]:
-    """Run ``sql`` with sequential and plain index scans (and JIT) switched off, inside a transaction
-    or savepoint, and put them back as they were so that an enclosing transaction keeps its own."""
+    """Run ``sql`` with the ``_PLANNER`` settings, inside a transaction or savepoint, and put them
+    back as they were afterwards so that an enclosing transaction keeps its own."""
+    names = list(_PLANNER)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in _PLANNER))
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
         before = cursor.fetchone()
-        cursor.execute("SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in _PLANNER))
+        cursor.execute(
+            "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names),
+            list(_PLANNER.values()),
+        )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         cursor.execute(
-            "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PLANNER), list(before)
+            "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names), list(before)
         )
     return rows
 
