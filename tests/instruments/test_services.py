@@ -314,3 +314,52 @@ def test_a_court_seals_its_own_judgment_document(city: City) -> None:
     assert "本院认为" in pages[0].extract_text() and sealed.number in pages[0].extract_text().replace(" ", "")
     assert "/Annots" in pages[1]  # the seal at the foot of the last page
     assert services.verify_document(pdf).verdict == "valid"
+
+
+def test_an_added_page_and_an_incremental_update_are_reported(city: City) -> None:
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pypdf import PdfReader, PdfWriter
+
+    _, draft_id = _arrest_request(city)
+    pdf = services.sealed_pdf_bytes(
+        seal_through(city, draft_of_pk(draft_id), "gusu.police", "gusu.police_leader")
+    )
+    # an incremental update after the seal (here: the document's title changed)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer.set_info(generic.DictionaryObject({generic.NameObject("/Title"): generic.TextStringObject("改")}))
+    out = io.BytesIO()
+    writer.write(out)
+    result = services.verify_document(out.getvalue())
+    assert result.verdict == "appended" and result.check.intact and not result.check.entire_file
+    # a page added and the file saved again
+    rewritten = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    rewritten.add_blank_page()
+    out = io.BytesIO()
+    rewritten.write(out)
+    assert services.verify_document(out.getvalue()).verdict not in {"valid", "revoked", "superseded"}
+
+
+def test_the_sm2_seal_data_beside_pades_verifies_and_interoperates(city: City) -> None:
+    from gmssl import sm2 as gmssl_sm2
+
+    from xietong.instruments import sm2
+
+    _, draft_id = _arrest_request(city)
+    sealed = seal_through(city, draft_of_pk(draft_id), "gusu.police", "gusu.police_leader")
+    record = sealed.sm2_seal
+    assert record and record["signatureAlgID"] == "1.2.156.10197.1.501"
+    pdf = services.sealed_pdf_bytes(sealed)
+    result = services.verify_document(pdf)
+    assert result.verdict == "valid" and result.sm2_valid is True
+    public = sealed.seal.sm2_public  # type: ignore[union-attr]
+    # gmssl's own SM2-with-SM3 (Z_A per GB/T 32918) accepts the signature
+    assert gmssl_sm2.CryptSM2(private_key="", public_key=public).verify_with_sm3(
+        record["signature"], sm2.canonical(record["toSign"])
+    )
+    ok, why = sm2.check(record, pdf + b" ", public)
+    assert not ok and "SM3" in why
+    forged = {**record, "toSign": {**record["toSign"], "propertyInfo": "文号：伪造"}}
+    assert sm2.check(forged, pdf, public) == (False, "SM2 签名验证失败")

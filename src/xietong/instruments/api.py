@@ -256,6 +256,11 @@ def verification_out(result: services.Verification) -> dict[str, Any]:
             if result.seal
             else None
         ),
+        "sm2": (
+            {"valid": result.sm2_valid, "problem": result.sm2_problem or None, "algorithm": "SM2-with-SM3"}
+            if result.sm2_valid is not None
+            else None
+        ),
         "ledger_proof": result.proof,
         "ledger_note": result.proof_note or None,
     }

@@ -39,16 +39,24 @@ def _kek() -> bytes:
     )
 
 
+def encrypt_bytes(secret: bytes) -> bytes:
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(_kek()).encrypt(nonce, secret, b"xietong-seal-key")
+
+
+def decrypt_bytes(blob: bytes) -> bytes:
+    return AESGCM(_kek()).decrypt(blob[:_NONCE], blob[_NONCE:], b"xietong-seal-key")
+
+
 def encrypt_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(_kek()).encrypt(nonce, der, b"xietong-seal-key")
+    return encrypt_bytes(der)
 
 
 def decrypt_key(blob: bytes) -> ec.EllipticCurvePrivateKey:
-    der = AESGCM(_kek()).decrypt(blob[:_NONCE], blob[_NONCE:], b"xietong-seal-key")
+    der = decrypt_bytes(blob)
     key = serialization.load_der_private_key(der, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TypeError("seal key is not an EC key")

@@ -69,6 +69,7 @@ class Instrument(models.Model):
     pdf = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     public_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    sm2_seal = models.JSONField("国密签章数据（SM2/SM3）", null=True, blank=True)
     entry_hash = models.CharField("盖章留痕", max_length=64, blank=True)
     pending_change = models.CharField(max_length=10, choices=PendingChange.choices, blank=True, default="")
     pending_reason = models.CharField(max_length=500, blank=True)
@@ -135,6 +136,9 @@ class UnitSeal(models.Model):
     certificate = models.BinaryField()  # DER
     key_encrypted = models.BinaryField()
     image_png = models.BinaryField()
+    # The seal's SM2 key (GB/T 32918) for the 国密 seal data beside the PAdES signature.
+    sm2_public = models.CharField(max_length=128, blank=True)
+    sm2_key_encrypted = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField()
     not_after = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

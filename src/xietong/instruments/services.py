@@ -144,12 +144,16 @@ def authority_certificate_der() -> bytes:
 
 def seal_issue(unit: Unit) -> UnitSeal:
     """刻制电子印章: a new key pair, a certificate from the platform CA, the red round seal image."""
+    from xietong.instruments import sm2
     from xietong.instruments.sealimage import seal_png
 
     ca = authority()
     now = servertime.now()
     issued = crypto.seal_issue(ca=ca, unit_name=unit.name, unit_code=unit.code, now=now)
+    sm2_private, sm2_public = sm2.keypair()
     return UnitSeal.objects.create(
+        sm2_public=sm2_public,
+        sm2_key_encrypted=crypto.encrypt_bytes(sm2_private.encode()),
         unit=unit,
         serial=crypto.certificate_serial_hex(issued.certificate),
         certificate=issued.der,
@@ -185,7 +189,13 @@ def seal_revoke(*, user: User, seal_id: int, reason: str) -> UnitSeal:
 
 @lru_cache(maxsize=128)
 def _material(
-    seal_pk: int, serial: str, cert: bytes, key_encrypted: bytes, image: bytes
+    seal_pk: int,
+    serial: str,
+    cert: bytes,
+    key_encrypted: bytes,
+    image: bytes,
+    sm2_public: str,
+    sm2_key: bytes,
 ) -> signing.SealMaterial:
     return signing.SealMaterial(
         serial=serial,
@@ -193,12 +203,20 @@ def _material(
         key=crypto.decrypt_key(key_encrypted),
         image_png=image,
         ca_der=authority().der,
+        sm2_private=crypto.decrypt_bytes(sm2_key).decode() if sm2_key else "",
+        sm2_public=sm2_public,
     )
 
 
 def _material_of(seal: UnitSeal) -> signing.SealMaterial:
     return _material(
-        seal.pk, seal.serial, bytes(seal.certificate), bytes(seal.key_encrypted), bytes(seal.image_png)
+        seal.pk,
+        seal.serial,
+        bytes(seal.certificate),
+        bytes(seal.key_encrypted),
+        bytes(seal.image_png),
+        seal.sm2_public,
+        bytes(seal.sm2_key_encrypted or b""),
     )
 
 
@@ -681,6 +699,20 @@ def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
         location=numbered.unit.name,
     )
     blob = blob_put_bytes(signed, content_type="application/pdf")
+    sm2_record = None
+    if material.sm2_private:
+        from xietong.instruments import sm2
+
+        sm2_record = sm2.seal_data(
+            pdf=signed,
+            private=material.sm2_private,
+            public=material.sm2_public,
+            seal_serial=seal.serial,
+            unit=numbered.unit.name,
+            number=numbered.number or "",
+            kind=numbered.kind,
+            at=servertime.now().isoformat(),
+        )
     with transaction.atomic():  # 3
         Case.objects.select_for_update().filter(pk=instrument.case_id).first()
         locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
@@ -690,6 +722,7 @@ def instrument_seal(*, user: User, instrument_id: int) -> Instrument:
         now = servertime.now()
         locked.pdf = blob
         locked.pdf_sha256 = blob.sha256
+        locked.sm2_seal = sm2_record
         locked.seal = seal
         locked.sealed_by = user
         locked.sealed_at = now
@@ -988,6 +1021,8 @@ class Verification:
     seal: UnitSeal | None
     proof: dict[str, Any] | None
     proof_note: str
+    sm2_valid: bool | None = None  # the 国密 seal data: None when the instrument has none
+    sm2_problem: str = ""
 
     @property
     def verdict(self) -> str:
@@ -1052,9 +1087,16 @@ def verify_document(data: bytes) -> Verification:
             proof = inclusion_proof_for(entry_hash=instrument.entry_hash)
         except NotFound as exc:
             note = exc.message
-    return Verification(
+    result = Verification(
         check=check, sha256=sha, instrument=instrument, seal=seal, proof=proof, proof_note=note
     )
+    if instrument is not None and instrument.sm2_seal and instrument.seal is not None:
+        from xietong.instruments import sm2
+
+        result.sm2_valid, result.sm2_problem = sm2.check(
+            instrument.sm2_seal, data, instrument.seal.sm2_public
+        )
+    return result
 
 
 def instrument_by_token(token: str) -> Instrument:

@@ -29,6 +29,8 @@ class SealMaterial:
     key: ec.EllipticCurvePrivateKey
     image_png: bytes
     ca_der: bytes
+    sm2_private: str = ""
+    sm2_public: str = ""
 
 
 _styles: dict[str, Any] = {}
