@@ -72,3 +72,23 @@ def test_alerts_are_shown_to_supervisors_not_to_handlers(city: City, client) -> 
     assert "倒签测试" not in client.get("/supervision/alerts/").content.decode()
     client.force_login(city.u("gusu.police"))
     assert "倒签测试" not in client.get("/supervision/alerts/").content.decode()
+
+
+def test_a_missed_service_deadline_raises_one_alert(city: City) -> None:
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from xietong.supervision.models import Alert
+    from xietong.supervision.services import service_overdue_sweep
+
+    case_id = register_case(city)
+    parties = list(Party.objects.filter(case_id=case_id).values_list("pk", flat=True))
+    act(city, "gusu.police_leader", case_id, "detain", party_ids=parties)  # 拘留通知书 within 24 hours
+    assert service_overdue_sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert service_overdue_sweep() == 1
+        assert service_overdue_sweep() == 0  # once
+    alert = Alert.objects.get(kind="service_overdue")
+    assert "拘留通知书" in alert.message and alert.case_id == case_id

@@ -29,6 +29,8 @@ class Alert(models.Model):
     details = models.JSONField(default=dict, blank=True)
     raised_at = models.DateTimeField("发现时间（服务器）", db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # For alerts raised by a sweep (one per missed clock): raising twice is a no-op.
+    key = models.CharField(max_length=60, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = "监督预警"

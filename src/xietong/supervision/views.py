@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from xietong.supervision.models import AlertKind
 from xietong.supervision.selectors import alerts_visible_to
+from xietong.supervision.services import service_overdue_sweep
 from xietong.web.views import _me, domain_errors
 
 
@@ -16,6 +17,7 @@ from xietong.web.views import _me, domain_errors
 @domain_errors
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
+    service_overdue_sweep()  # cheap (an indexed query) and idempotent: the page is never stale
     alerts = alerts_visible_to(user=_me(request))
     kind = request.GET.get("kind", "")
     if kind in AlertKind.values:

@@ -13,10 +13,11 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from xietong.ledger.services import ledger_integrate_all
+from xietong.supervision.services import service_overdue_sweep
 
 
 class Command(BaseCommand):
-    help = "后台任务进程：把新的留痕记录并入默克尔树并签名（可在多台机器上同时运行）"
+    help = "后台任务进程：把新的留痕记录并入默克尔树并签名、发现送达超期（可在多台机器上同时运行）"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="两轮之间的秒数")
@@ -37,6 +38,9 @@ class Command(BaseCommand):
                 heads = ledger_integrate_all()
                 if heads:
                     self.stdout.write(f"ledger: {heads} tree head(s) signed")
+                raised = service_overdue_sweep()
+                if raised:
+                    self.stdout.write(f"supervision: {raised} missed service deadline(s)")
             except Exception as exc:  # the database may be restarting: wait and try again
                 self.stderr.write(f"ledger integration failed, retrying: {exc}")
             if options["once"]:
