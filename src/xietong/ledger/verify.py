@@ -4,7 +4,9 @@ pass, because verification must scale to millions of entries."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +28,7 @@ class VerifyReport:
     tree_heads: int = 0
     problems: list[str] = field(default_factory=list)
     checkpoint: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (PostgreSQL path)
 
     @property
     def ok(self) -> bool:
@@ -135,9 +138,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return data
 
 
-def verify_checkpoint(
-    report: VerifyReport, store: merkle.MemoryNodeStore, checkpoint: dict[str, Any]
-) -> None:
+def verify_checkpoint(report: VerifyReport, store: merkle.NodeStore, checkpoint: dict[str, Any]) -> None:
     """The current log must extend the checkpoint: the root over its first ``size`` leaves, rebuilt
     from today's entries, must equal the signed root in the file. A rewrite of any earlier row, even
     with every hash recomputed, changes that root."""
@@ -168,45 +169,70 @@ def verify_checkpoint(
     report.checkpoint = result
 
 
-def _verify_heads(report: VerifyReport, store: Any) -> None:
+def _verify_heads(
+    report: VerifyReport, store: Any, heads: list[tuple[int, str, str, str]] | None = None
+) -> None:
     public = keys.public_key_bytes()
-    for head in TreeHead.objects.order_by("size").iterator():
+    if heads is None:
+        heads = list(
+            TreeHead.objects.order_by("size").values_list("size", "root_hash", "signed_at", "signature")
+        )
+    for size, root_hash, signed_at, signature in heads:
         report.tree_heads += 1
-        if head.size > report.leaves:
-            report.problems.append(f"tree head size={head.size} is beyond the {report.leaves} leaves")
+        if size > report.leaves:
+            report.problems.append(f"tree head size={size} is beyond the {report.leaves} leaves")
             continue
-        if merkle.tree_root(store, head.size).hex() != head.root_hash:
-            report.problems.append(f"tree head size={head.size}: root does not match the entries")
-        if not keys.verify_tree_head(head.size, head.root_hash, head.signed_at, head.signature, public):
-            report.problems.append(f"tree head size={head.size}: signature invalid")
+        if merkle.tree_root(store, size).hex() != root_hash:
+            report.problems.append(f"tree head size={size}: root does not match the entries")
+        if not keys.verify_tree_head(size, root_hash, signed_at, signature, public):
+            report.problems.append(f"tree head size={size}: signature invalid")
 
 
 def _verify_postgresql(report: VerifyReport, checkpoint: dict[str, Any] | None) -> None:
+    """Chains in this process and worker processes, all in one snapshot, while this process reads
+    the leaf table and the tree heads; then the tree. Inside an open transaction, whose rows only
+    the caller's connection sees, all of it on that connection, in this process."""
     from xietong.ledger import verify_fast
 
-    entries_table = LedgerEntry._meta.db_table
-    if connection.in_atomic_block:  # rows of an open transaction: only this connection sees them
-        connection.ensure_connection()
-        source: Any = connection.connection
-        chains = verify_fast.check_chains(source, entries_table, 0, 2**62)
-    else:
-        source = connection.get_connection_params()
-        source.pop("cursor_factory", None)
-        source.pop("context", None)
-        chains = verify_fast.check_all_chains(source, entries_table)
-    report.entries, report.cases = chains.entries, chains.cases
-    report.problems.extend(chains.problems[:20])
-    if not report.ok:
-        return
-    leaves, problems = verify_fast.leaf_hashes(source, MerkleLeaf._meta.db_table, entries_table)
-    report.problems.extend(problems)
-    if not report.ok:
-        return
-    report.leaves = len(leaves)
-    store = verify_fast.Levels(leaves)
-    _verify_heads(report, store)
+    entries_table, leaf_table = LedgerEntry._meta.db_table, MerkleLeaf._meta.db_table
+    started = time.perf_counter()
+    connection.ensure_connection()
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if connection.in_atomic_block:
+            conn: Any = connection.connection
+            chains = verify_fast.check_chains(conn, entries_table)
+            heads = None
+        else:
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            params.pop("context", None)
+            conn, snapshot = stack.enter_context(verify_fast.snapshot(params))
+            ranges = verify_fast.case_ranges(conn, entries_table)
+            pool = stack.enter_context(verify_fast.ChainPool(conn, params, entries_table, ranges, snapshot))
+        leaf_entry, leaf_problems = verify_fast.leaf_entries(conn, leaf_table)
+        if pool is not None:
+            heads = verify_fast.tree_heads(conn, TreeHead._meta.db_table)
+            chains = pool.result()
+        report.timings["chains"] = time.perf_counter() - started
+        report.entries, report.cases = chains.entries, chains.cases
+        report.problems.extend(p[3] for p in chains.problems[:20])
+        if not report.ok:
+            return
+        report.problems.extend(leaf_problems)
+        if not report.ok:
+            return
+        started = time.perf_counter()
+        leaves, problems = verify_fast.place_leaves(leaf_entry, chains)
+        report.problems.extend(problems)
+        if not report.ok:
+            return
+        report.leaves = len(leaves) // 32
+        store = verify_fast.Levels(leaves, pool.executor if pool else None)
+    _verify_heads(report, store, heads)
     if report.ok and checkpoint is not None:
-        verify_checkpoint(report, store, checkpoint)  # type: ignore[arg-type]
+        verify_checkpoint(report, store, checkpoint)
+    report.timings["tree"] = time.perf_counter() - started
 
 
 def ledger_verify(*, checkpoint: dict[str, Any] | None = None) -> VerifyReport:
