@@ -59,7 +59,7 @@ def test_numbers_are_gap_free_and_unique_under_eight_concurrent_sealers(city: Ci
         ids.append(i.pk)
     services.seal_active(city.counties["gusu"].police)  # one seal for all (its creation is not the point)
     barrier = threading.Barrier(len(ids))
-    errors: list[BaseException] = []
+    errors: list[str] = []
 
     def seal(instrument_id: int) -> None:
         try:

@@ -33,23 +33,25 @@ class SealMaterial:
     sm2_public: str = ""
 
 
-_styles: dict[str, Any] = {}
-_styles_lock = threading.Lock()
+# Per thread: a pyHanko ``PdfImage`` binds itself to the writer it is drawn into, so two threads
+# sealing at once (the server's thread pool) must not share one (an assertion in pyHanko otherwise).
+_local = threading.local()
 
 
 def _stamp_style(material: SealMaterial) -> Any:
-    """The seal's appearance, built once per seal (the PNG decoded and converted once)."""
-    with _styles_lock:
-        style = _styles.get(material.serial)
-        if style is None:
-            from PIL import Image
-            from pyhanko.pdf_utils.images import PdfImage
-            from pyhanko.stamp import StaticStampStyle
+    """The seal's appearance, built once per seal and thread (the PNG decoded and converted once)."""
+    styles: dict[str, Any] = getattr(_local, "styles", None) or {}
+    _local.styles = styles
+    style = styles.get(material.serial)
+    if style is None:
+        from PIL import Image
+        from pyhanko.pdf_utils.images import PdfImage
+        from pyhanko.stamp import StaticStampStyle
 
-            image = PdfImage(Image.open(io.BytesIO(material.image_png)))
-            style = StaticStampStyle(background=image, border_width=0, background_opacity=1.0)
-            _styles[material.serial] = style
-        return style
+        image = PdfImage(Image.open(io.BytesIO(material.image_png)))
+        style = StaticStampStyle(background=image, border_width=0, background_opacity=1.0)
+        styles[material.serial] = style
+    return style
 
 
 @lru_cache(maxsize=256)
