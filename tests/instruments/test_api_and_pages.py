@@ -92,3 +92,11 @@ def test_a_missed_service_deadline_raises_one_alert(city: City) -> None:
         assert service_overdue_sweep() == 0  # once
     alert = Alert.objects.get(kind="service_overdue")
     assert "拘留通知书" in alert.message and alert.case_id == case_id
+
+
+def test_the_number_register_refuses_a_bad_year(city: City, client) -> None:
+    client.force_login(city.u("gusu.police"))
+    assert client.get("/instruments/register/").status_code == 200
+    bad = client.get("/instruments/register/?year=abc")
+    assert bad.status_code == 400 and "年份" in bad.content.decode()
+    assert client.get("/instruments/register/?year=1999").status_code == 400

@@ -286,7 +286,7 @@ def _context(instrument: Instrument, today: date) -> dict[str, Any]:
 
 def draft_text(instrument: Instrument, today: date | None = None) -> tuple[str, str]:
     """(body, closing) of the instrument: the handler's text when he edited it, else the template."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(servertime.now())
     spec = kind_of(instrument)
     ctx = _context(instrument, today)
     body = instrument.body or drafting.fill(spec.body, ctx)
@@ -857,7 +857,9 @@ def instrument_pdf(*, user: User, instrument_id: int) -> tuple[Instrument, bytes
             return instrument, fh.read()
     if user.unit_id != instrument.unit_id:
         raise NotFound("文书尚未盖章送达", code="instrument_not_sealed")
-    return instrument, render_instrument(instrument, today=timezone.localdate(), draft=True).pdf
+    return instrument, render_instrument(
+        instrument, today=timezone.localdate(servertime.now()), draft=True
+    ).pdf
 
 
 def receipt_upload(

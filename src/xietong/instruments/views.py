@@ -162,9 +162,16 @@ def register(request: HttpRequest) -> HttpResponse:
     user = _me(request)
     if user.unit is None:
         raise ValidationFailed("您不属于任何单位", code="no_unit")
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    this_year = timezone.localdate().year
+    raw = request.GET.get("year") or str(this_year)
+    if not raw.isdigit() or not 2000 <= int(raw) <= this_year:
+        raise ValidationFailed(f"年份应在 2000 至 {this_year} 之间", code="bad_year")
+    year = int(raw)
     rows = services.number_register(unit=user.unit, year=year)
-    return render(request, "instruments/register.html", {"rows": rows, "year": year, "unit": user.unit})
+    years = list(range(this_year, this_year - 5, -1))
+    return render(
+        request, "instruments/register.html", {"rows": rows, "year": year, "years": years, "unit": user.unit}
+    )
 
 
 @require_http_methods(["GET", "POST"])
