@@ -14,6 +14,15 @@ from xietong.instruments import catalogue, services
 from xietong.instruments.models import Instrument, InstrumentStatus, NumberCounter
 
 
+def test_number_texts_never_collide_across_kinds() -> None:
+    """Kinds of one agency that share a 文号 word share its sequence (the counter is per word), so
+    two kinds can never print the same 文号."""
+    words: dict[tuple[str, str], set[str]] = {}
+    for kind in catalogue.KINDS.values():
+        words.setdefault((kind.agency, kind.word), set()).add(kind.title)
+    assert ("court", "刑终") in words and len(words[("court", "刑终")]) == 2  # 裁定书 and 发回重审裁定书
+
+
 def test_every_instrument_an_act_issues_is_in_the_catalogue() -> None:
     issued = {a.instrument for a in ACTIONS.values() if a.instrument}
     assert issued <= set(catalogue.KINDS), issued - set(catalogue.KINDS)
@@ -78,7 +87,7 @@ def test_numbers_are_gap_free_and_unique_under_eight_concurrent_sealers(city: Ci
     assert not errors, errors
     seqs = sorted(Instrument.objects.filter(pk__in=ids).values_list("number_seq", flat=True))
     assert seqs == list(range(1, 9))
-    assert NumberCounter.objects.get(kind="拘留通知书").last == 8
+    assert NumberCounter.objects.get(kind="拘通").last == 8
     assert Instrument.objects.filter(pk__in=ids, status=InstrumentStatus.SEALED).count() == 8
     assert connection.vendor == "postgresql"
 
@@ -107,7 +116,7 @@ def test_a_failed_seal_keeps_its_number_for_the_retry_and_leaves_no_gap(
     assert services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[1]).number_seq == 2
     retried = services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[0])
     assert retried.status == InstrumentStatus.SEALED and retried.number == first.number
-    assert NumberCounter.objects.get(kind="拘留通知书").last == 2
+    assert NumberCounter.objects.get(kind="拘通").last == 2
     with pytest.raises(Exception) as again:
         services.instrument_seal(user=city.u("gusu.police"), instrument_id=ids[0])
     assert getattr(again.value, "code", "") == "instrument_not_approved"

@@ -97,9 +97,9 @@ class Instrument(models.Model):
 
 
 class NumberCounter(models.Model):
-    """Per unit, kind and year: the last 文号 sequence used. Bumped by one atomic upsert inside the
-    sealing transaction, so a rolled-back seal gives its number back (gap-free) and two sealers
-    never share one (unique)."""
+    """Per numbering unit, 文号 word (字) and year: the last sequence used (``kind`` holds the word).
+    Bumped by one atomic upsert in the short transaction that writes the number onto its
+    instrument, which keeps it until sealed (gap-free); two sealers never share one (unique)."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE)
     kind = models.CharField(max_length=50)

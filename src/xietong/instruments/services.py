@@ -780,7 +780,7 @@ def _take_number(instrument: Instrument, spec: catalogue.Kind, today: date) -> I
         locked.case, locked.unit = instrument.case, instrument.unit
         year = timezone.localtime(servertime.now()).year
         issuer = numbering_unit(locked.unit)
-        seq = _next_number(issuer, locked.kind, year)
+        seq = _next_number(issuer, spec.word, year)  # one sequence per 字: kinds sharing a word share it
         locked.number = number_text(issuer, spec, year, seq)
         locked.number_year, locked.number_seq = year, seq
         locked.public_token = secrets.token_urlsafe(12)
