@@ -363,3 +363,47 @@ def test_the_sm2_seal_data_beside_pades_verifies_and_interoperates(city: City) -
     assert not ok and "SM3" in why
     forged = {**record, "toSign": {**record["toSign"], "propertyInfo": "文号：伪造"}}
     assert sm2.check(forged, pdf, public) == (False, "SM2 签名验证失败")
+
+
+def test_offline_ledger_proof_ties_the_file_to_the_signed_ledger(city: City, tmp_path, client) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from xietong.ledger import keys
+    from xietong.ledger.services import ledger_integrate_all
+
+    _, draft_id = _arrest_request(city)
+    sealed = seal_through(city, draft_of_pk(draft_id), "gusu.police", "gusu.police_leader")
+    ledger_integrate_all()
+    bundle = client.get(f"/verify/t/{sealed.public_token}/proof.json")
+    assert bundle.status_code == 200
+    (tmp_path / "proof.json").write_bytes(bundle.content)
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(services.sealed_pdf_bytes(sealed))
+    out = StringIO()
+    call_command("instruments", "ca-cert", stdout=out)
+    (tmp_path / "ca.pem").write_text(out.getvalue())
+    args = ["instruments", "verify", str(pdf), "--ca", str(tmp_path / "ca.pem"), "--json"]
+    args += ["--proof", str(tmp_path / "proof.json")]
+    out = StringIO()
+    call_command(*args, "--ledger-key", keys.public_key_b64(), stdout=out)
+    assert json.loads(out.getvalue())["ledger"] == {"ok": True, "problems": []}
+
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    stranger = base64.b64encode(keys.public_key_bytes(Ed25519PrivateKey.generate().public_key())).decode()
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command(*args, "--ledger-key", stranger, stdout=out)
+    assert json.loads(out.getvalue())["ledger"]["problems"] == ["树头签名不是该账本公钥签发的"]
+    other = json.loads(bundle.content)
+    other["entry"]["actor_name"] = "他人"
+    (tmp_path / "proof.json").write_text(json.dumps(other, ensure_ascii=False))
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command(*args, "--ledger-key", keys.public_key_b64(), stdout=out)
+    assert "留痕记录的内容与其哈希不符" in json.loads(out.getvalue())["ledger"]["problems"]

@@ -1109,6 +1109,93 @@ def verify_document(data: bytes) -> Verification:
     return result
 
 
+def proof_bundle(instrument: Instrument) -> dict[str, Any]:
+    """What an offline verifier needs besides the PDF and the CA certificate to prove that the
+    sealing was recorded in the ledger: the sealing entry (its hash recomputable from its fields, its
+    payload naming the PDF's SHA-256), its Merkle inclusion proof and the signed tree head; checked
+    with the ledger's Ed25519 public key (``xietong instruments verify --proof``)."""
+    from xietong.ledger import keys
+    from xietong.ledger.chain import timestamp_text
+    from xietong.ledger.models import LedgerEntry, TreeHead
+    from xietong.ledger.selectors import inclusion_proof_for
+
+    entry = (
+        LedgerEntry.objects.filter(entry_hash=instrument.entry_hash).first()
+        if instrument.entry_hash
+        else None
+    )
+    if entry is None:
+        raise NotFound("该文书没有盖章留痕记录", code="entry_not_found")
+    proof = inclusion_proof_for(entry_hash=entry.entry_hash)
+    head = TreeHead.objects.get(size=proof["tree_size"])
+    return {
+        "format": "xietong-instrument-proof/1",
+        "instrument": {
+            "kind": instrument.kind,
+            "number": instrument.number,
+            "pdf_sha256": instrument.pdf_sha256,
+        },
+        "entry": {
+            "case_id": entry.case_id,
+            "seq": entry.seq,
+            "recorded_at": timestamp_text(entry.recorded_at),
+            "actor_id": entry.actor_id,
+            "actor_name": entry.actor_name,
+            "actor_duty": entry.actor_duty,
+            "unit_id": entry.unit_id,
+            "unit_name": entry.unit_name,
+            "action": entry.action,
+            "payload": entry.payload,
+            "prev_hash": entry.prev_hash,
+            "entry_hash": entry.entry_hash,
+        },
+        "inclusion": proof,
+        "tree_head": {
+            "size": head.size,
+            "root_hash": head.root_hash,
+            "signed_at": head.signed_at,
+            "signature": head.signature,
+            "key_id": head.key_id,
+        },
+        "ledger_public_key": keys.public_key_b64(),
+    }
+
+
+def check_proof_bundle(bundle: dict[str, Any], pdf: bytes, ledger_public_key: bytes) -> list[str]:
+    """Offline check of ``proof_bundle`` against the PDF and the ledger's public key (raw Ed25519).
+    Returns the problems (none: the sealing of exactly this file is in the signed ledger)."""
+    import json
+
+    from xietong.ledger import keys, merkle
+    from xietong.ledger.chain import entry_hash
+
+    problems = []
+    try:
+        entry = dict(bundle["entry"])
+        claimed = entry.pop("entry_hash")
+        if entry_hash(**entry) != claimed:
+            problems.append("留痕记录的内容与其哈希不符")
+        payload = json.loads(entry["payload"])
+        if payload.get("pdf_sha256") != hashlib.sha256(pdf).hexdigest():
+            problems.append("留痕记录中的文件哈希不是本文件的哈希")
+        inclusion, head = bundle["inclusion"], bundle["tree_head"]
+        leaf = merkle.leaf_hash(bytes.fromhex(claimed))
+        proof = [bytes.fromhex(p) for p in inclusion["proof"]]
+        if int(inclusion["tree_size"]) != int(head["size"]) or inclusion["root_hash"] != head["root_hash"]:
+            problems.append("存在证明与签名树头不对应")
+        if not merkle.verify_inclusion(
+            leaf, int(inclusion["leaf_index"]), int(head["size"]), proof, bytes.fromhex(head["root_hash"])
+        ):
+            problems.append("默克尔存在证明不成立")
+        if not keys.verify_tree_head(
+            int(head["size"]), head["root_hash"], head["signed_at"], head["signature"], ledger_public_key
+        ):
+            problems.append("树头签名不是该账本公钥签发的")
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(f"存在证明文件格式错误：{type(exc).__name__}")
+    return problems
+
+
 def instrument_by_token(token: str) -> Instrument:
     instrument = Instrument.objects.select_related("unit", "seal").filter(public_token=token).first()
     if instrument is None:

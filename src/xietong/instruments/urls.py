@@ -14,5 +14,6 @@ urlpatterns = [
     path("instruments/register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),
     path("verify/t/<str:token>", views.verify_token, name="verify-token"),
+    path("verify/t/<str:token>/proof.json", views.verify_proof, name="verify-proof"),
     path("verify/ca.pem", views.ca_certificate, name="ca"),
 ]

@@ -205,6 +205,19 @@ def verify_token(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@domain_errors
+def verify_proof(request: HttpRequest, token: str) -> HttpResponse:
+    """The ledger proof of a sealed instrument, for ``xietong instruments verify --proof``."""
+    from django.http import JsonResponse
+
+    response = JsonResponse(
+        services.proof_bundle(services.instrument_by_token(token)), json_dumps_params={"ensure_ascii": False}
+    )
+    response["Content-Disposition"] = "attachment; filename=xietong-proof.json"
+    return response
+
+
+@require_GET
 def ca_certificate(request: HttpRequest) -> HttpResponse:
     cert = crypto.load_certificate(services.authority_certificate_der())
     response = HttpResponse(crypto.pem(cert), content_type="application/x-pem-file")

@@ -22,6 +22,8 @@ class Command(BaseCommand):
         verify.add_argument("file", type=Path)
         verify.add_argument("--ca", type=Path, required=True, help="平台印章根证书（PEM 或 DER）")
         verify.add_argument("--json", action="store_true", help="输出 JSON")
+        verify.add_argument("--proof", type=Path, help="留痕存在证明（/verify/t/…/proof.json）")
+        verify.add_argument("--ledger-key", help="账本 Ed25519 公钥（base64，见 /api/v1/ledger/tree-head）")
         sub.add_parser("ca-cert", help="输出平台印章根证书（PEM）")
         sub.add_parser("seals", help="列出各单位的电子印章")
         revoke = sub.add_parser("revoke-seal", help="吊销某单位当前的电子印章（下次盖章时重新刻制）")
@@ -32,7 +34,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         what = options["what"]
         if what == "verify":
-            self._verify(options["file"], options["ca"], as_json=options["json"])
+            self._verify(
+                options["file"],
+                options["ca"],
+                as_json=options["json"],
+                proof=options["proof"],
+                key=options["ledger_key"],
+            )
         elif what == "revoke-seal":
             self._revoke(options["unit_code"], options["reason"], options["by"])
         elif what == "ca-cert":
@@ -63,7 +71,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"已吊销：{seal.unit.name} 印章 {seal.serial}")
 
-    def _verify(self, path: Path, ca_path: Path, *, as_json: bool) -> None:
+    def _verify(
+        self, path: Path, ca_path: Path, *, as_json: bool, proof: Path | None, key: str | None
+    ) -> None:
         try:
             data = path.read_bytes()
             ca = crypto.load_certificate(ca_path.read_bytes())
@@ -74,6 +84,9 @@ class Command(BaseCommand):
         from cryptography.hazmat.primitives import serialization
 
         check = signing.check_pdf(data, ca_der=ca.public_bytes(serialization.Encoding.DER))
+        ledger_problems: list[str] | None = None
+        if proof is not None:
+            ledger_problems = self._check_proof(proof, data, key)
         if as_json:
             self.stdout.write(
                 json.dumps(
@@ -89,6 +102,9 @@ class Command(BaseCommand):
                         "number": check.number,
                         "kind": check.kind,
                         "problems": check.problems,
+                        "ledger": None
+                        if ledger_problems is None
+                        else {"ok": not ledger_problems, "problems": ledger_problems},
                     },
                     ensure_ascii=False,
                 )
@@ -103,6 +119,25 @@ class Command(BaseCommand):
             )
             for problem in check.problems:
                 self.stdout.write(f"问题：{problem}")
+            if ledger_problems is not None:
+                self.stdout.write(
+                    "留痕存在证明：" + ("成立" if not ledger_problems else "；".join(ledger_problems))
+                )
             self.stdout.write("结论：" + ("有效（撤回、更正状态请在线核验）" if check.ok else "无效"))
-        if not check.ok:
+        if not check.ok or ledger_problems:
             raise SystemExit(1)
+
+    def _check_proof(self, path: Path, data: bytes, key: str | None) -> list[str]:
+        import base64
+        import binascii
+
+        from xietong.instruments.services import check_proof_bundle
+
+        if not key:
+            raise CommandError("核验存在证明需要 --ledger-key（账本公钥）")
+        try:
+            bundle = json.loads(path.read_text(encoding="utf-8"))
+            raw = base64.b64decode(key, validate=True)
+        except (OSError, ValueError, binascii.Error) as exc:
+            raise CommandError(f"存在证明或公钥格式错误：{exc}") from exc
+        return check_proof_bundle(bundle, data, raw)
