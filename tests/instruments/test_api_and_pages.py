@@ -100,3 +100,41 @@ def test_the_number_register_refuses_a_bad_year(city: City, client) -> None:
     bad = client.get("/instruments/register/?year=abc")
     assert bad.status_code == 400 and "年份" in bad.content.decode()
     assert client.get("/instruments/register/?year=1999").status_code == 400
+
+
+def test_arrest_request_and_decision_through_the_api(city: City) -> None:
+    case_id = register_case(city)
+    parties = list(Party.objects.filter(case_id=case_id).values_list("pk", flat=True))
+    police, police_leader = client_for(city, "gusu.police"), client_for(city, "gusu.police_leader")
+    procu, procu_leader = client_for(city, "gusu.procu"), client_for(city, "gusu.procu_leader")
+    assert (
+        police_leader.post(
+            f"/api/v1/cases/{case_id}/actions/detain", {"party_ids": parties}, format="json"
+        ).status_code
+        == 200
+    )
+    done = police_leader.post(
+        f"/api/v1/cases/{case_id}/actions/request_arrest", {"party_ids": parties}, format="json"
+    )
+    request_id = done.json()["instrument"]["id"]
+    assert police.post(f"/api/v1/instruments/{request_id}/submit").status_code == 200
+    assert police_leader.post(f"/api/v1/instruments/{request_id}/approve").status_code == 200
+    sealed = police.post(f"/api/v1/instruments/{request_id}/seal").json()
+    assert sealed["status"] == "sealed" and sealed["services"][0]["recipient_unit"] == "姑苏区人民检察院"
+    inbox = procu.get("/api/v1/inbox").json()
+    transfer_id = next(t["id"] for t in inbox["results"] if t["case_id"] == case_id)
+    assert procu.post(f"/api/v1/transfers/{transfer_id}/accept", {}, format="json").status_code == 200
+    opened = procu.get(f"/api/v1/instruments/{request_id}/pdf")
+    assert opened.status_code == 200
+    assert police.get(f"/api/v1/instruments/{request_id}").json()["services"][0]["opened_at"]
+    decided = procu_leader.post(f"/api/v1/cases/{case_id}/actions/approve_arrest", {}, format="json")
+    decision_id = decided.json()["instrument"]["id"]
+    assert sealed["number"] in procu.get(f"/api/v1/instruments/{decision_id}").json()["body"]
+    assert procu.post(f"/api/v1/instruments/{decision_id}/submit").status_code == 200
+    assert procu_leader.post(f"/api/v1/instruments/{decision_id}/approve").status_code == 200
+    decision = procu.post(f"/api/v1/instruments/{decision_id}/seal").json()
+    assert decision["services"][0]["recipient_unit"] == "姑苏区公安分局"
+    for pk in (request_id, decision_id):
+        pdf = police.get(f"/api/v1/instruments/{pk}/pdf").content
+        upload = {"file": SimpleUploadedFile("x.pdf", pdf)}
+        assert APIClient().post("/api/v1/verify", upload, format="multipart").json()["verdict"] == "valid"
