@@ -30,7 +30,7 @@ from xietong.review.models import COALESCE_WINDOW, Report, ReportKind, ReportSta
 from xietong.review.templates_catalog import CaseFacts, EventFacts, Kind, PartyFacts, VolumeFacts, prefill
 
 # Timeline entries that are not steps of the procedure (they stay out of 发破案经过).
-_NOT_PROCEDURE = ("report_", "volume_", "catalogue_", "request:", "reject:", "instrument_")
+_NOT_PROCEDURE = ("report_", "volume_", "catalogue_", "request:", "reject:", "instrument_", "hearing_")
 
 
 @dataclass
