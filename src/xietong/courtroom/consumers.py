@@ -208,3 +208,11 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
 
     async def hearing_advice(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "advice", **message["advice"]})
+
+
+class EchoConsumer(AsyncJsonWebsocketConsumer):
+    """The bare stack for ``bench courtroom``: daphne, Channels routing and JSON framing, each message
+    straight back to its sender — no database, no checks, no channel layer."""
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        await self.send_json(content)

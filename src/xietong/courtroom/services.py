@@ -177,7 +177,9 @@ def _clean_state(hearing: Hearing, raw: Any) -> dict[str, Any]:
         raise ValidationFailed("证据编号错误", code="bad_item")
     from xietong.dossier.models import Evidence, Page
 
-    if kind == "page":
+    if item in hearing.presented:
+        ok = True  # checked when it was first presented; items never change case
+    elif kind == "page":
         ok = Page.objects.filter(pk=int(ident), volume__case_id=hearing.case_id).exists()
     elif kind == "evidence":
         ok = Evidence.objects.filter(pk=int(ident), case_id=hearing.case_id).exists()

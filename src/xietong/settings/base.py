@@ -169,7 +169,21 @@ XIETONG_BLOB_ROOT = Path(env_str("XIETONG_BLOB_ROOT", str(XIETONG_HOME / "blobs"
 # (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or their *_FILE variants).
 XIETONG_STORAGE_URL = env_str("XIETONG_STORAGE_URL", "")
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The courtroom's channel layer: in-memory (one ASGI process) by default; Redis for several ASGI
+# nodes (XIETONG_CHANNEL_REDIS=redis://host:6379/0).
+XIETONG_CHANNEL_REDIS = env_str("XIETONG_CHANNEL_REDIS", "")
+CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [XIETONG_CHANNEL_REDIS]},
+        }
+    }
+    if XIETONG_CHANNEL_REDIS
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# `bench courtroom` only: a bare echo socket on the same stack, its baseline.
+XIETONG_WS_ECHO = env_bool("XIETONG_WS_ECHO", False)
 
 # The ledger's signing key for Merkle tree heads (Ed25519, PEM). Generated on first use if absent.
 XIETONG_LEDGER_KEY_FILE = Path(

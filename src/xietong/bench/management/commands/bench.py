@@ -27,6 +27,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "reader": ("xietong.bench.reader", "database"),
     "ocr": ("xietong.bench.ocr", "none"),
     "seal": ("xietong.bench.seal", "database"),
+    "courtroom": ("xietong.bench.courtroom", "database"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -52,7 +53,7 @@ _FORWARDED = (
 class Command(BaseCommand):
     help = (
         "性能基准：transitions（办案操作吞吐）、ledger-verify（账本校验速度）、pages（页面延迟）、"
-        "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）"
+        "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）、courtroom（庭审同步显示延迟）"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
