@@ -61,6 +61,7 @@ urlpatterns = [
     path("", include("xietong.review.urls")),
     path("", include("xietong.instruments.urls")),
     path("", include("xietong.supervision.urls")),
+    path("", include("xietong.courtroom.urls")),
     path("", include("xietong.web.urls")),
 ]
 

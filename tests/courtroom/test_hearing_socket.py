@@ -133,6 +133,8 @@ async def test_presenter_drives_every_screen_and_the_public_screen_sees_only_pre
             "opinions": {"authenticity": "agree", "legality": "agree", "relevance": "agree"},
         }
     )
+    presented = await _next(remote, "event")  # the 举证 itself came first
+    assert presented["kind"] == "present" and presented["data"]["purpose"] == "证明被告人到过现场"
     assert (await _next(remote, "event"))["kind"] == "cross"
     await bench.send_json_to({"type": "ruling", "item": f"page:{pages[0]}", "admitted": True})
     ruling = await _next(screen, "event")

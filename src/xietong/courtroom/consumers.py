@@ -30,7 +30,7 @@ def _public_state(hearing: Hearing) -> dict[str, Any]:
         "version": hearing.version,
         "presenter": hearing.presenter,
         "status": hearing.status,
-        "state": hearing.state,
+        "state": services.with_image(hearing.pk, hearing.state),
         "presented": list(hearing.presented),
     }
 
@@ -48,8 +48,9 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
         hearing_id = int(self.scope["url_route"]["kwargs"]["hearing_id"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
         code = (query.get("code") or [""])[0]
+        screen = (query.get("screen") or [""])[0]
         try:
-            seat, hello = await self._join(hearing_id, code)
+            seat, hello = await self._join(hearing_id, code, screen)
         except DomainError as exc:
             await self.accept()
             await self.send_json({"type": "error", **exc.as_dict()})
@@ -63,7 +64,7 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(hello)  # a screen that (re)connects catches up at once
 
     @database_sync_to_async
-    def _join(self, hearing_id: int, code: str) -> tuple[services.Seat, dict[str, Any]]:
+    def _join(self, hearing_id: int, code: str, screen: str) -> tuple[services.Seat, dict[str, Any]]:
         hearing = (
             Hearing.objects.select_related("case", "case__procuratorate_unit").filter(pk=hearing_id).first()
         )
@@ -71,15 +72,22 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
             raise services.NotFound("庭审不存在", code="hearing_not_found")
         user = self.scope.get("user")
         role: str | None
-        if code:
+        token = ""
+        if code:  # a courtroom screen pairs once, then reconnects with the token it is given
             role, user_id = services.screen_code_use(hearing_id=hearing_id, code=code), None
+            token = services.screen_token_issue(hearing_id=hearing_id, role=role)
+        elif screen:
+            role, user_id = services.screen_token_check(hearing_id=hearing_id, token=screen), None
         else:
             role = services.role_of(user, hearing) if user is not None else None
             user_id = user.pk if user is not None and user.is_authenticated else None
         if role is None:
             raise services.NotAllowed("您不能进入该庭审", code="not_a_participant")
         seat = services.Seat(hearing_id=hearing_id, role=role, user_id=user_id)
-        return seat, {**services.snapshot(hearing, role), "type": "hello", "role": role}
+        hello = {**services.snapshot(hearing, role), "type": "hello", "role": role}
+        if token:
+            hello["screen_token"] = token
+        return seat, hello
 
     async def disconnect(self, code: int) -> None:
         if self.seat is not None:
@@ -108,10 +116,13 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
         kind = content["type"]
         seat = self.joined
         if kind == "display":
+            purpose = str(content.get("purpose") or "")
             hearing = await database_sync_to_async(services.display)(
-                seat=seat, raw=content.get("state"), purpose=str(content.get("purpose") or "")
+                seat=seat, raw=content.get("state"), purpose=purpose
             )
             await self._broadcast(hearing)
+            if getattr(hearing, "newly_presented", False):
+                await self._event("present", seat.role, hearing.state["item"], {"purpose": purpose[:500]})
         elif kind == "turn":
             hearing = await database_sync_to_async(services.turn_grant)(
                 seat=seat, role=str(content.get("role"))

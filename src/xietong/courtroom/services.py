@@ -139,7 +139,7 @@ def _hearing(hearing_id: int) -> Hearing:
 def snapshot(hearing: Hearing, role: str) -> dict[str, Any]:
     """What a screen in ``role`` may show: the public and the defendant's screens never show an
     item that has not been presented (出示) in court."""
-    state = dict(hearing.state)
+    state = with_image(hearing.pk, dict(hearing.state))
     if role in {Role.PUBLIC, Role.DEFENDANT} and state.get("item") not in hearing.presented:
         state = {}
     return {
@@ -242,6 +242,7 @@ def display(*, seat: Seat, raw: dict[str, Any], purpose: str = "") -> Hearing:
         if hearing.status == HearingStatus.DELIBERATION and state["item"] not in hearing.presented:
             raise ValidationFailed("合议时只能调取庭审中出示过的证据", code="not_presented")
         now = servertime.now()
+        hearing.newly_presented = state["item"] not in hearing.presented  # type: ignore[attr-defined]
         if state["item"] not in hearing.presented:
             hearing.presented = [*hearing.presented, state["item"]]
             HearingEvent.objects.create(
@@ -374,3 +375,58 @@ def advice_acknowledge(*, officer: User, advice_id: int) -> Advice:
                 payload={"label": "收到远程指挥意见", "scope": "agency", "advice": advice.pk},
             )
     return advice
+
+
+# ---------------------------------------------------------------- screens: reconnect and images
+
+_SCREEN_SALT = "xietong.courtroom.screen"
+_IMAGE_SALT = "xietong.courtroom.image"
+
+
+def screen_token_issue(*, hearing_id: int, role: str) -> str:
+    """After a screen paired with its one-time code: a signed token for reconnecting (12 hours)."""
+    from django.core import signing
+
+    return signing.dumps({"h": hearing_id, "r": role}, salt=_SCREEN_SALT)
+
+
+def screen_token_check(*, hearing_id: int, token: str) -> str:
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=_SCREEN_SALT, max_age=CODE_TTL)
+    except signing.BadSignature as exc:
+        raise NotAllowed("屏幕凭证无效或已过期，请重新输入接入码", code="bad_screen_token") from exc
+    if data.get("h") != hearing_id or data.get("r") not in SCREEN_ROLES:
+        raise NotAllowed("屏幕凭证无效", code="bad_screen_token")
+    return str(data["r"])
+
+
+def with_image(hearing_id: int, state: dict[str, Any]) -> dict[str, Any]:
+    """The display state with a signed, short-lived URL of the page image on it: a screen joined by
+    code has no login, and may see exactly the items sent to it."""
+    from django.core import signing
+
+    item = state.get("item")
+    if not isinstance(item, str) or not item.startswith("page:"):
+        return state
+    token = signing.dumps({"h": hearing_id, "p": int(item[5:])}, salt=_IMAGE_SALT)
+    return {**state, "image": f"/hearings/{hearing_id}/image?t={token}"}
+
+
+def image_page(*, hearing_id: int, token: str) -> Any:
+    from django.core import signing
+
+    from xietong.dossier.models import Page
+
+    try:
+        data = signing.loads(token, salt=_IMAGE_SALT, max_age=CODE_TTL)
+    except signing.BadSignature as exc:
+        raise NotFound("图片不存在", code="bad_image_token") from exc
+    if data.get("h") != hearing_id:
+        raise NotFound("图片不存在", code="bad_image_token")
+    page = Page.objects.select_related("image", "volume").filter(pk=data.get("p")).first()
+    hearing = _hearing(hearing_id)
+    if page is None or page.volume.case_id != hearing.case_id:
+        raise NotFound("图片不存在", code="bad_image_token")
+    return page

@@ -25,6 +25,8 @@ from xietong.cases.api import parse_deadline_query
 from xietong.cases.clocks import compute
 from xietong.cases.models import Case
 from xietong.cases.procedure import ACTIONS, PENALTY_LABELS, STAGE_LABELS, TRIAL_PROCEDURES, Stage
+from xietong.courtroom import services as courtroom
+from xietong.courtroom.models import Hearing
 from xietong.errors import DomainError, NotAllowed, ValidationFailed
 from xietong.instruments import catalogue
 from xietong.ledger.selectors import case_timeline
@@ -124,6 +126,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "can_decide_pending": pending is not None and pending.to_unit_id == getattr(user, "unit_id", None),
         "instruments": list(case.instruments.select_related("unit").all()),
         "instrument_kinds": catalogue.kinds_for_agency(user.unit.agency) if user.unit else [],
+        "hearings": [h for h in Hearing.objects.filter(case=case) if courtroom.role_of(user, h) is not None],
+        "can_open_hearing": case.stage in courtroom.TRIAL_STAGES and case.holder_unit_id == user.unit_id,
         "verdict": case.verdict,
         "penalty_labels": PENALTY_LABELS,
         "trial_procedures": TRIAL_PROCEDURES,
