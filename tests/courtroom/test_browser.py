@@ -143,4 +143,12 @@ def test_presenter_and_three_followers_record_and_remote_advice(
     for page in (judge, defence, public):
         expect(page.locator("body")).not_to_contain_text("注意被告人翻供的可能")
     judge.screenshot(path="artifacts/browser/courtroom-judge.png", full_page=True)
+    judge.click("#deliberate-btn")  # 合议: the judges recall what was presented
+    expect(judge.locator("#hearing-status")).to_have_text("合议")
+    with judge.expect_navigation():
+        judge.click("#record-link")
+    record = judge.locator("#record")
+    for kind in ("present", "cross", "ruling", "turn"):
+        expect(record.locator(f"tr[data-kind={kind}]")).to_have_count(1)
+    expect(record).to_contain_text("被告人供认盗窃")
     public.screenshot(path="artifacts/browser/courtroom-public.png", full_page=True)

@@ -49,8 +49,9 @@ def test_turns_cross_examination_deliberation_and_advice(city: City) -> None:
         reasons="与本案无关",
     )
     services.rule(seat=judge, item=f"page:{pages[0]}", admitted=False, reason="关联性不足")
-    hearing.status = HearingStatus.DELIBERATION
-    hearing.save(update_fields=["status"])
+    with pytest.raises(NotAllowed):
+        services.hearing_status(seat=prosecutor, status="deliberation")
+    services.hearing_status(seat=judge, status=HearingStatus.DELIBERATION)
     services.display(seat=judge, raw={"item": f"page:{pages[0]}", "zoom": 2})  # recall a presented item
     with pytest.raises(ValidationFailed):
         services.display(seat=judge, raw={"item": f"page:{pages[1]}"})  # never presented
@@ -58,6 +59,8 @@ def test_turns_cross_examination_deliberation_and_advice(city: City) -> None:
         services.display(seat=prosecutor, raw={"item": f"page:{pages[0]}"})  # the parties do not deliberate
     kinds = list(HearingEvent.objects.filter(hearing=hearing).values_list("kind", flat=True))
     assert kinds.count(EventKind.PRESENT) == 1 and EventKind.CROSS in kinds and EventKind.RULING in kinds
+    in_ledger = set(LedgerEntry.objects.filter(case_id=case_id).values_list("action", flat=True))
+    assert {"hearing_present", "hearing_cross", "hearing_ruling", "hearing_status"} <= in_ledger
 
     with pytest.raises(NotAllowed):
         services.advice_send(
@@ -80,3 +83,17 @@ def test_turns_cross_examination_deliberation_and_advice(city: City) -> None:
     assert '"scope":"agency"' in entry.payload  # the court's timeline never shows it
     services.advice_acknowledge(officer=city.u("gusu.procu"), advice_id=advice.pk)
     assert LedgerEntry.objects.filter(case_id=case_id, action="hearing_advice_ack").count() == 1
+
+
+def test_the_record_prints_for_participants_only(city: City, client) -> None:
+    case_id, pages = _in_trial(city)
+    hearing = services.hearing_open(user=city.u("gusu.judge"), case_id=case_id)
+    judge = services.Seat(hearing.pk, "presiding", city.u("gusu.judge").pk)
+    services.display(seat=judge, raw={"item": f"page:{pages[0]}"}, purpose="证明作案时间")
+    services.rule(seat=judge, item=f"page:{pages[0]}", admitted=True)
+    client.force_login(city.u("gusu.procu"))
+    page = client.get(f"/hearings/{hearing.pk}/record").content.decode()
+    assert "举证质证记录" in page and "卷1 第1页" in page and "证明作案时间" in page and "予以采信" in page
+    client.force_login(city.u("wuzhong.judge"))
+    assert client.get(f"/hearings/{hearing.pk}/record").status_code == 404
+    assert client.get(f"/hearings/{hearing.pk}/").status_code == 404

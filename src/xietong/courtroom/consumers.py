@@ -123,6 +123,11 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
             await self._broadcast(hearing)
             if getattr(hearing, "newly_presented", False):
                 await self._event("present", seat.role, hearing.state["item"], {"purpose": purpose[:500]})
+        elif kind == "status":
+            hearing = await database_sync_to_async(services.hearing_status)(
+                seat=seat, status=str(content.get("status"))
+            )
+            await self._broadcast(hearing)
         elif kind == "turn":
             hearing = await database_sync_to_async(services.turn_grant)(
                 seat=seat, role=str(content.get("role"))

@@ -151,6 +151,25 @@ def snapshot(hearing: Hearing, role: str) -> dict[str, Any]:
     }
 
 
+def _record(hearing_id: int, case_id: int, user_id: int | None, role: str, label: str, **data: Any) -> None:
+    """A step of the 举证质证 record in the case's ledger (inside the caller's transaction; the case
+    row is locked first, as every ledger writer does)."""
+    Case.objects.select_for_update().filter(pk=case_id).first()
+    user = User.objects.filter(pk=user_id).select_related("unit").first() if user_id else None
+    if user is not None:
+        actor = actor_of(user, preferred=(Duty.HANDLER, Duty.LEADER, Duty.CLERK))
+    else:  # a courtroom screen (the defence's) has no account: recorded by its role
+        from xietong.ledger.services import Actor
+
+        actor = Actor(user_id=None, name=Role(role).label, duty=Role(role).label, unit_id=None, unit_name="")
+    ledger_append(
+        case_id=case_id,
+        actor=actor,
+        action=f"hearing_{data.pop('kind')}",
+        payload={"label": label, "hearing": hearing_id, "role": role, **data},
+    )
+
+
 def _refuse(
     seat: Seat, code: str, message: str, data: dict[str, Any], error: DomainError | None = None
 ) -> NoReturn:
@@ -245,6 +264,16 @@ def display(*, seat: Seat, raw: dict[str, Any], purpose: str = "") -> Hearing:
         hearing.newly_presented = state["item"] not in hearing.presented  # type: ignore[attr-defined]
         if state["item"] not in hearing.presented:
             hearing.presented = [*hearing.presented, state["item"]]
+            _record(
+                hearing.pk,
+                hearing.case_id,
+                seat.user_id,
+                seat.role,
+                f"举证：出示{state['item']}",
+                kind="present",
+                item=state["item"],
+                purpose=purpose[:500],
+            )
             HearingEvent.objects.create(
                 hearing=hearing,
                 kind=EventKind.PRESENT,
@@ -285,6 +314,46 @@ def turn_grant(*, seat: Seat, role: str) -> Hearing:
 OPINIONS = ("authenticity", "legality", "relevance")
 
 
+def _event_row(hearing: Hearing, kind: str, seat: Seat, item: str, data: dict[str, Any]) -> HearingEvent:
+    return HearingEvent.objects.create(
+        hearing=hearing,
+        kind=kind,
+        role=seat.role,
+        user_id=seat.user_id,
+        item=item,
+        data=data,
+        at=servertime.now(),
+    )
+
+
+def hearing_status(*, seat: Seat, status: str) -> Hearing:
+    """The presiding judge moves the hearing: 庭审中 → 合议 (the judges recall presented items on
+    their screens) → 闭庭."""
+    if seat.role != Role.PRESIDING:
+        _refuse(seat, "not_presiding", "只有审判长可以变更庭审状态", {"status": status})
+    if status not in HearingStatus.values:
+        raise ValidationFailed("未知的庭审状态", code="bad_status")
+    with transaction.atomic():
+        hearing = Hearing.objects.select_for_update().get(pk=seat.hearing_id)
+        if hearing.status == HearingStatus.CLOSED:
+            raise Conflict("庭审已结束", code="hearing_closed")
+        hearing.status = status
+        hearing.version += 1
+        if status == HearingStatus.CLOSED:
+            hearing.closed_at = servertime.now()
+        hearing.save(update_fields=["status", "version", "closed_at"])
+        _record(
+            hearing.pk,
+            hearing.case_id,
+            seat.user_id,
+            seat.role,
+            HearingStatus(status).label,
+            kind="status",
+            status=status,
+        )
+    return hearing
+
+
 def cross_examine(*, seat: Seat, item: str, opinions: dict[str, Any], reasons: str) -> HearingEvent:
     """质证: a party's opinion on the 真实性, 合法性, 关联性 of a presented item."""
     if seat.role not in PARTY_ROLES:
@@ -297,15 +366,21 @@ def cross_examine(*, seat: Seat, item: str, opinions: dict[str, Any], reasons: s
         if opinions.get(key) not in {"agree", "object"}:
             raise ValidationFailed("真实性、合法性、关联性须为“无异议”或“有异议”", code="bad_opinion")
         cleaned[key] = opinions[key]
-    return HearingEvent.objects.create(
-        hearing=hearing,
-        kind=EventKind.CROSS,
-        role=seat.role,
-        user_id=seat.user_id,
-        item=item,
-        data={"opinions": cleaned, "reasons": reasons[:1000]},
-        at=servertime.now(),
-    )
+    with transaction.atomic():
+        _record(
+            hearing.pk,
+            hearing.case_id,
+            seat.user_id,
+            seat.role,
+            f"质证：{item}",
+            kind="cross",
+            item=item,
+            opinions=cleaned,
+            reasons=reasons[:1000],
+        )
+        return _event_row(
+            hearing, EventKind.CROSS, seat, item, {"opinions": cleaned, "reasons": reasons[:1000]}
+        )
 
 
 def rule(*, seat: Seat, item: str, admitted: bool, reason: str = "") -> HearingEvent:
@@ -315,15 +390,21 @@ def rule(*, seat: Seat, item: str, admitted: bool, reason: str = "") -> HearingE
     hearing = _hearing(seat.hearing_id)
     if item not in hearing.presented:
         raise ValidationFailed("该证据尚未出示", code="not_presented")
-    return HearingEvent.objects.create(
-        hearing=hearing,
-        kind=EventKind.RULING,
-        role=seat.role,
-        user_id=seat.user_id,
-        item=item,
-        data={"admitted": bool(admitted), "reason": reason[:1000]},
-        at=servertime.now(),
-    )
+    with transaction.atomic():
+        _record(
+            hearing.pk,
+            hearing.case_id,
+            seat.user_id,
+            seat.role,
+            f"认证：{item}",
+            kind="ruling",
+            item=item,
+            admitted=bool(admitted),
+            reason=reason[:1000],
+        )
+        return _event_row(
+            hearing, EventKind.RULING, seat, item, {"admitted": bool(admitted), "reason": reason[:1000]}
+        )
 
 
 def advice_send(*, leader: User, hearing_id: int, officer_id: int, text: str) -> Advice:

@@ -62,7 +62,7 @@ def room(request: HttpRequest, hearing_id: int) -> HttpResponse:
         "pages": pages,
         "officers": officers,
         "code": request.session.pop("courtroom_code", None),
-        "opinion_fields": (("authenticity", "真实性"), ("legality", "合法性"), ("relevance", "关联性")),
+        "opinion_fields": OPINION_FIELDS,
     }
     return render(request, "courtroom/room.html", context)
 
@@ -97,3 +97,30 @@ def image(request: HttpRequest, hearing_id: int) -> FileResponse:
     response = FileResponse(blobs.blob_open(page.image), content_type=page.image.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+@domain_errors
+@require_GET
+def record(request: HttpRequest, hearing_id: int) -> HttpResponse:
+    """举证质证记录: every presentation, cross-examination opinion and ruling, printable."""
+    hearing, _ = _room_hearing(_me(request), hearing_id)
+    events = list(hearing.events.exclude(kind="refused").select_related("user").order_by("at", "pk"))
+    pages = {
+        f"page:{p.pk}": f"卷{p.volume.number} 第{p.number}页"
+        for p in Page.objects.filter(volume__case_id=hearing.case_id).select_related("volume")
+    }
+    rows = [
+        {
+            "event": e,
+            "item": pages.get(e.item, e.item),
+            "opinions": [(label, e.data.get("opinions", {}).get(key)) for key, label in OPINION_FIELDS]
+            if e.kind == "cross"
+            else [],
+        }
+        for e in events
+    ]
+    return render(request, "courtroom/record.html", {"hearing": hearing, "rows": rows})
+
+
+OPINION_FIELDS = (("authenticity", "真实性"), ("legality", "合法性"), ("relevance", "关联性"))

@@ -52,6 +52,7 @@
     if (m.type === "hello" || m.type === "state") {
       if (m.version < version) { return; }  // a late message: the screen already shows newer
       version = m.version; state = m.state || {}; presenter = m.presenter;
+      if ($("hearing-status")) { $("hearing-status").textContent = {open: "庭审中", deliberation: "合议", closed: "已闭庭"}[m.status] || m.status; }
       if (m.type === "hello") {
         if (m.screen_token) { sessionStorage.setItem(tokenKey, m.screen_token); }
         if ($("my-role")) { $("my-role").textContent = {public: "公共显示屏", defence: "辩护人屏", defendant: "被告人屏"}[m.role] || $("my-role").textContent; }
@@ -108,6 +109,8 @@
     if (item && item.tagName === "BUTTON") {
       send({type: "display", state: {item: item.dataset.item, zoom: 1}, purpose: ($("purpose") || {}).value || ""});
     }
+    var st = e.target.closest("[data-status]");
+    if (st) { send({type: "status", status: st.dataset.status}); }
     var turn = e.target.closest("[data-turn]");
     if (turn) { send({type: "turn", role: turn.dataset.turn}); }
     if (e.target.id === "cross-btn" && state.item) {
