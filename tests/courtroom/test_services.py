@@ -97,3 +97,33 @@ def test_the_record_prints_for_participants_only(city: City, client) -> None:
     client.force_login(city.u("wuzhong.judge"))
     assert client.get(f"/hearings/{hearing.pk}/record").status_code == 404
     assert client.get(f"/hearings/{hearing.pk}/").status_code == 404
+
+
+def test_audio_and_video_reach_the_screens_with_seeking(city: City, client, settings, tmp_path) -> None:
+    from django.utils import timezone
+
+    from xietong.dossier.blobs import blob_put_bytes
+    from xietong.dossier.models import Evidence
+
+    settings.XIETONG_BLOB_ROOT = tmp_path / "blobs"
+    case_id, _ = _in_trial(city)
+    data = bytes(range(256)) * 40  # stands in for a clip: the bytes, not the codec, are the point
+    blob = blob_put_bytes(data, content_type="video/mp4")
+    clip = Evidence.objects.create(
+        case_id=case_id,
+        number=1,
+        title="监控录像",
+        blob=blob,
+        source_name="cctv.mp4",
+        uploaded_by=city.u("gusu.police"),
+        uploaded_at=timezone.now(),
+    )
+    hearing = services.hearing_open(user=city.u("gusu.judge"), case_id=case_id)
+    judge = services.Seat(hearing.pk, "presiding", city.u("gusu.judge").pk)
+    services.display(seat=judge, raw={"item": f"evidence:{clip.pk}", "position": 12.5, "playing": True})
+    hearing.refresh_from_db()
+    shown = services.snapshot(hearing, "public")["state"]
+    assert shown["media_kind"] == "video" and shown["position"] == 12.5 and shown["playing"] is True
+    part = client.get(shown["media"], HTTP_RANGE="bytes=100-199")  # a screen has no login
+    assert part.status_code == 206 and b"".join(part.streaming_content) == data[100:200]
+    assert client.get(shown["media"].replace("t=", "t=x")).status_code == 404

@@ -489,10 +489,36 @@ def with_image(hearing_id: int, state: dict[str, Any]) -> dict[str, Any]:
     from django.core import signing
 
     item = state.get("item")
-    if not isinstance(item, str) or not item.startswith("page:"):
+    if not isinstance(item, str):
+        return state
+    if item.startswith("evidence:"):
+        from xietong.dossier.models import Evidence
+
+        evidence = Evidence.objects.select_related("blob").filter(pk=int(item[9:])).first()
+        if evidence is None:
+            return state
+        token = signing.dumps({"h": hearing_id, "e": evidence.pk}, salt=_IMAGE_SALT)
+        kind = "video" if evidence.blob.content_type.startswith("video/") else "audio"
+        return {**state, "media": f"/hearings/{hearing_id}/media?t={token}", "media_kind": kind}
+    if not item.startswith("page:"):
         return state
     token = signing.dumps({"h": hearing_id, "p": int(item[5:])}, salt=_IMAGE_SALT)
     return {**state, "image": f"/hearings/{hearing_id}/image?t={token}"}
+
+
+def media_evidence(*, hearing_id: int, token: str) -> Any:
+    from django.core import signing
+
+    from xietong.dossier.models import Evidence
+
+    try:
+        data = signing.loads(token, salt=_IMAGE_SALT, max_age=CODE_TTL)
+    except signing.BadSignature as exc:
+        raise NotFound("证据不存在", code="bad_media_token") from exc
+    evidence = Evidence.objects.select_related("blob").filter(pk=data.get("e") or 0).first()
+    if data.get("h") != hearing_id or evidence is None or evidence.case_id != _hearing(hearing_id).case_id:
+        raise NotFound("证据不存在", code="bad_media_token")
+    return evidence
 
 
 def image_page(*, hearing_id: int, token: str) -> Any:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("hearings/<int:hearing_id>/codes", views.code_new, name="code"),
     path("hearings/<int:hearing_id>/screen", views.screen, name="screen"),
     path("hearings/<int:hearing_id>/image", views.image, name="image"),
+    path("hearings/<int:hearing_id>/media", views.media, name="media"),
     path("hearings/<int:hearing_id>/record", views.record, name="record"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -47,6 +48,9 @@ def room(request: HttpRequest, hearing_id: int) -> HttpResponse:
         .select_related("volume")
         .order_by("volume__number", "number")
     )
+    from xietong.dossier.models import Evidence
+
+    evidence = list(Evidence.objects.filter(case_id=hearing.case_id).order_by("number"))
     officers = []
     if role == Role.LEADER and hearing.case.procuratorate_unit_id:
         officers = list(
@@ -60,6 +64,7 @@ def room(request: HttpRequest, hearing_id: int) -> HttpResponse:
         "role_label": Role(role).label,
         "court": role in COURT_ROLES,
         "pages": pages,
+        "evidence": evidence,
         "officers": officers,
         "code": request.session.pop("courtroom_code", None),
         "opinion_fields": OPINION_FIELDS,
@@ -86,6 +91,16 @@ def screen(request: HttpRequest, hearing_id: int) -> HttpResponse:
     if not Hearing.objects.filter(pk=hearing_id).exists():
         raise NotFound("庭审不存在", code="hearing_not_found")
     return render(request, "courtroom/screen.html", {"hearing_id": hearing_id})
+
+
+@require_GET
+@domain_errors
+def media(request: HttpRequest, hearing_id: int) -> HttpResponseBase:
+    """Audio and video evidence for the screens, with range requests so that they can seek."""
+    from xietong.dossier.views import blob_range_response
+
+    evidence = services.media_evidence(hearing_id=hearing_id, token=request.GET.get("t", ""))
+    return blob_range_response(request, evidence.blob)
 
 
 @require_GET

@@ -99,7 +99,12 @@ def evidence_media(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
     user = _me(request)
     evidence = selectors.evidence_get_visible(user=user, evidence_id=evidence_id)
     services.evidence_view_log(user=user, evidence=evidence)
-    blob = evidence.blob
+    return blob_range_response(request, evidence.blob)
+
+
+def blob_range_response(request: HttpRequest, blob: Blob) -> HttpResponseBase:
+    """A blob with HTTP range requests (RFC 9110 §14), so a player can seek without downloading all;
+    also used by the courtroom's screens."""
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if not match or not (match.group(1) or match.group(2)):
         response = _blob_response(request, blob)

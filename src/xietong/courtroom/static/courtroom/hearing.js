@@ -26,6 +26,16 @@
     d.dataset.item = state.item || "";
     d.dataset.version = String(version);
     $("display-empty").hidden = !!state.item;
+    var media = $("display-media");
+    media.hidden = !state.media;
+    if (state.media) {
+      if (media.getAttribute("src") !== state.media) { media.src = state.media; }
+      // follow the presenter's playback: seek when more than half a second apart, play or pause
+      if (Math.abs((media.currentTime || 0) - (state.position || 0)) > 0.5) { media.currentTime = state.position || 0; }
+      if (state.playing && media.paused) { media.play().catch(function () {}); }
+      if (!state.playing && !media.paused) { media.pause(); }
+      media.dataset.position = String(state.position || 0);
+    } else if (media.getAttribute("src")) { media.pause(); media.removeAttribute("src"); }
     img.hidden = !state.image;
     if (state.image && img.getAttribute("src") !== state.image) { img.src = state.image; }
     $("frame").style.transform = "scale(" + (state.zoom || 1) + ")";
@@ -125,6 +135,16 @@
       send({type: "advice", officer: Number($("officer").value), text: $("advice-text").value});
     }
   });
+  // The presenter's player drives everyone's: play, pause and seek are sent as display actions.
+  var player = $("display-media");
+  if (player && !C.screen) {
+    ["play", "pause", "seeked"].forEach(function (ev) {
+      player.addEventListener(ev, function () {
+        if (!state.media || Math.abs(player.currentTime - (state.position || 0)) < 0.3 && (ev === "seeked") && !player.paused === !!state.playing) { return; }
+        send({type: "display", state: {item: state.item, zoom: state.zoom || 1, position: player.currentTime, playing: !player.paused}});
+      });
+    });
+  }
   // The presenter marks a passage: a click on the page puts a highlight box around that place.
   var frame = $("frame");
   if (frame && !C.screen) {
