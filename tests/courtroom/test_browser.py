@@ -134,6 +134,12 @@ def test_presenter_and_three_followers_record_and_remote_advice(
         expect(events).to_contain_text("质证：公诉人")
         expect(events).to_contain_text("认证：")
 
+    clerk = signed_in(chromium, server, "gusu_clerk")  # the clerk's running record, live to the leader
+    clerk.goto(server.url(hearing_url))
+    expect(clerk.locator("#conn")).to_have_text("已连接")
+    clerk.fill("#note-text", "公诉人宣读讯问笔录。")
+    clerk.click("#note-send")
+    expect(leader.locator("#events")).to_contain_text("笔录：公诉人宣读讯问笔录。")
     leader.fill("#advice-text", "注意被告人翻供的可能")
     leader.click("#advice-send")
     expect(leader.locator("#advice-status")).to_have_text("已发送")

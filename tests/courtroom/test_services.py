@@ -49,6 +49,10 @@ def test_turns_cross_examination_deliberation_and_advice(city: City) -> None:
         reasons="与本案无关",
     )
     services.rule(seat=judge, item=f"page:{pages[0]}", admitted=False, reason="关联性不足")
+    clerk = services.Seat(hearing.pk, "clerk", city.u("gusu.clerk").pk)
+    with pytest.raises(NotAllowed):
+        services.note_add(seat=prosecutor, text="公诉人发言")
+    services.note_add(seat=clerk, text="审判长：现在开庭。")
     with pytest.raises(NotAllowed):
         services.hearing_status(seat=prosecutor, status="deliberation")
     services.hearing_status(seat=judge, status=HearingStatus.DELIBERATION)
@@ -60,7 +64,13 @@ def test_turns_cross_examination_deliberation_and_advice(city: City) -> None:
     kinds = list(HearingEvent.objects.filter(hearing=hearing).values_list("kind", flat=True))
     assert kinds.count(EventKind.PRESENT) == 1 and EventKind.CROSS in kinds and EventKind.RULING in kinds
     in_ledger = set(LedgerEntry.objects.filter(case_id=case_id).values_list("action", flat=True))
-    assert {"hearing_present", "hearing_cross", "hearing_ruling", "hearing_status"} <= in_ledger
+    assert {
+        "hearing_present",
+        "hearing_cross",
+        "hearing_ruling",
+        "hearing_status",
+        "hearing_note",
+    } <= in_ledger
 
     with pytest.raises(NotAllowed):
         services.advice_send(

@@ -141,6 +141,11 @@ class HearingConsumer(AsyncJsonWebsocketConsumer):
                 reasons=str(content.get("reasons") or ""),
             )
             await self._event(event.kind, event.role, event.item, event.data)
+        elif kind == "note":
+            event = await database_sync_to_async(services.note_add)(
+                seat=seat, text=str(content.get("text") or "")
+            )
+            await self._event(event.kind, event.role, event.item, event.data)
         elif kind == "ruling":
             event = await database_sync_to_async(services.rule)(
                 seat=seat,

@@ -383,6 +383,22 @@ def cross_examine(*, seat: Seat, item: str, opinions: dict[str, Any], reasons: s
         )
 
 
+def note_add(*, seat: Seat, text: str) -> HearingEvent:
+    """庭审笔录: the clerk's running record, line by line, live to every participant's screen (a
+    leader following remotely included) and in the case's ledger."""
+    if seat.role != Role.CLERK:
+        _refuse(seat, "not_clerk", "只有书记员可以记录庭审笔录", {"text": text[:200]})
+    text = text.strip()
+    if not text:
+        raise ValidationFailed("笔录内容不能为空", code="empty_note")
+    hearing = _hearing(seat.hearing_id)
+    with transaction.atomic():
+        _record(
+            hearing.pk, hearing.case_id, seat.user_id, seat.role, "庭审笔录", kind="note", text=text[:2000]
+        )
+        return _event_row(hearing, EventKind.NOTE, seat, "", {"text": text[:2000]})
+
+
 def rule(*, seat: Seat, item: str, admitted: bool, reason: str = "") -> HearingEvent:
     """认证: the court admits or rejects a presented item."""
     if seat.role not in {Role.PRESIDING, Role.JUDGE}:

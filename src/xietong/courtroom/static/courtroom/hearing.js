@@ -76,7 +76,8 @@
       else if (m.kind === "cross") {
         var o = m.data.opinions, w = function (v) { return v === "agree" ? "无异议" : "有异议"; };
         text = "质证：" + who + "对 " + m.item + " 真实性" + w(o.authenticity) + "、合法性" + w(o.legality) + "、关联性" + w(o.relevance) + (m.data.reasons ? "（" + m.data.reasons + "）" : "");
-      } else if (m.kind === "ruling") { text = "认证：" + m.item + (m.data.admitted ? " 予以采信" : " 不予采信"); }
+      } else if (m.kind === "note") { text = "笔录：" + m.data.text; }
+      else if (m.kind === "ruling") { text = "认证：" + m.item + (m.data.admitted ? " 予以采信" : " 不予采信"); }
       else { text = m.kind + " " + m.item; }
       var li = document.createElement("li"); li.textContent = text; li.dataset.kind = m.kind;
       if ($("events")) { $("events").appendChild(li); }
@@ -130,6 +131,9 @@
     }
     if ((e.target.id === "admit-btn" || e.target.id === "reject-btn") && state.item) {
       send({type: "ruling", item: state.item, admitted: e.target.id === "admit-btn"});
+    }
+    if (e.target.id === "note-send" && $("note-text").value.trim()) {
+      send({type: "note", text: $("note-text").value}); $("note-text").value = "";
     }
     if (e.target.id === "advice-send") {
       send({type: "advice", officer: Number($("officer").value), text: $("advice-text").value});
