@@ -50,7 +50,13 @@
       pt.hidden = false; pt.style.left = state.pointer[0] * 100 + "%"; pt.style.top = state.pointer[1] * 100 + "%";
     } else { pt.hidden = true; }
     if ($("presenter")) { $("presenter").textContent = "举证方：" + ({prosecutor: "公诉人", defence: "辩护人", presiding: "审判长"}[presenter] || presenter); }
-    if ($("display-caption")) { $("display-caption").textContent = state.item ? "正在展示 " + state.item : ""; }
+    if ($("display-caption")) { $("display-caption").textContent = state.item ? "正在展示 " + label(state.item) : ""; }
+  }
+
+  // An item by its name in the evidence list (卷1 第2页, 视听资料1：…) where the page has the list.
+  function label(item) {
+    var button = document.querySelector('#items [data-item="' + item + '"]');
+    return button ? button.textContent : item;
   }
 
   function addEvent(text) {
@@ -71,6 +77,7 @@
       draw();
     } else if (m.type === "event") {
       var who = {prosecutor: "公诉人", defence: "辩护人", presiding: "审判长", judge: "审判员"}[m.role] || m.role;
+      m.item = m.item ? label(m.item) : m.item;
       var text;
       if (m.kind === "present") { text = "举证：" + who + "出示 " + m.item + (m.data.purpose ? "，证明" + m.data.purpose : ""); }
       else if (m.kind === "cross") {
