@@ -45,6 +45,7 @@ from xietong.cases.procedure import (
     When,
 )
 from xietong.cases.routing import resolve_target
+from xietong.counters import next_in_sequence
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from xietong.instruments.models import Instrument
 from xietong.ledger.models import LedgerEntry
@@ -194,16 +195,7 @@ def _participate(case: Case, unit: Unit, at: datetime) -> None:
 
 
 def _next_number(unit: Unit, kind: str, year: int) -> int:
-    """One atomic upsert (PostgreSQL and SQLite ≥ 3.35 both have ON CONFLICT … RETURNING): no gap,
-    no duplicate, one round trip, whoever else is numbering at the same moment."""
-    table = InstrumentCounter._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (unit_id, kind, year, last) VALUES (%s, %s, %s, 1) "  # noqa: S608
-        f"ON CONFLICT (unit_id, kind, year) DO UPDATE SET last = {table}.last + 1 RETURNING last"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit.pk, kind, year])
-        return int(cursor.fetchone()[0])
+    return next_in_sequence(InstrumentCounter, unit_id=unit.pk, kind=kind, year=year)
 
 
 def _issue_instrument(

@@ -24,6 +24,7 @@ from xietong import servertime
 from xietong.cases.clocks import clocks_stop
 from xietong.cases.models import Case, Party
 from xietong.cases.selectors import case_get_visible
+from xietong.counters import next_in_sequence
 from xietong.dossier.blobs import blob_open, blob_put_bytes
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from xietong.instruments import catalogue, crypto, drafting, render, signing
@@ -101,16 +102,7 @@ def number_text(unit: Unit, kind: catalogue.Kind, year: int, seq: int) -> str:
 
 
 def _next_number(unit: Unit, kind: str, year: int) -> int:
-    """One atomic upsert (PostgreSQL and SQLite ≥ 3.35: ON CONFLICT … RETURNING), in the short
-    transaction that also writes the number onto its instrument: no gap, no number twice."""
-    table = NumberCounter._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (unit_id, kind, year, last) VALUES (%s, %s, %s, 1) "  # noqa: S608
-        f"ON CONFLICT (unit_id, kind, year) DO UPDATE SET last = {table}.last + 1 RETURNING last"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [unit.pk, kind, year])
-        return int(cursor.fetchone()[0])
+    return next_in_sequence(NumberCounter, unit_id=unit.pk, kind=kind, year=year)
 
 
 # ---------------------------------------------------------------- seals and the CA
@@ -818,7 +810,6 @@ def _serve_on_seal(instrument: Instrument, spec: catalogue.Kind, now: datetime) 
         rows.append(
             Service(instrument=instrument, method=ServiceMethod.PERSONAL, recipient_name=spec.to_person)
         )
-    instrument.save()  # the services need its primary key and final fields
     return Service.objects.bulk_create(rows) if rows else []
 
 
