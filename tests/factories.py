@@ -66,6 +66,8 @@ class County:
     procuratorate: Unit
     court: Unit
     corrections: Unit
+    office: Unit  # the 司法所 of the first town
+    jail: Unit  # 看守所
     users: dict[str, User] = field(default_factory=dict)
 
 
@@ -105,7 +107,9 @@ def build_city() -> City:
     mid_court = UnitFactory(
         code="F1", name="市中级人民法院", kind="intermediate_court", level="city", region=city
     )
+    prison = UnitFactory(code="SJ1", name="江苏省苏州监狱", kind="prison", level="city", region=city)
     users = {
+        "prison": UserFactory(username="prison", unit=prison, duties=["handler"]),
         "admin": UserFactory(username="admin", full_name="管理员", unit=committee, duties=["admin"]),
         "committee": UserFactory(
             username="committee", full_name="政法委督查", unit=committee, duties=["leader"]
@@ -141,7 +145,18 @@ def build_city() -> City:
         corrections = UnitFactory(
             code=f"R{code}", name=f"{name}社区矫正管理局", kind="corrections", region=region
         )
-        county = County(region, towns, police, station, procu, court, corrections)
+        office = UnitFactory(
+            code=f"S{code}001",
+            name=f"{name}街道1司法所",
+            kind="justice_office",
+            level="town",
+            region=towns[0],
+            parent=corrections,
+        )
+        jail = UnitFactory(
+            code=f"K{code}", name=f"{name}看守所", kind="detention_house", region=region, parent=police
+        )
+        county = County(region, towns, police, station, procu, court, corrections, office, jail)
         county.users.update(_staff(police, {"police": ["handler"], "police_leader": ["leader"]}, f"{slug}_"))
         county.users.update(
             _staff(station, {"station": ["handler"], "station_leader": ["leader"]}, f"{slug}_")
@@ -151,6 +166,8 @@ def build_city() -> City:
             _staff(court, {"judge": ["handler"], "clerk": ["clerk"], "court_leader": ["leader"]}, f"{slug}_")
         )
         county.users.update(_staff(corrections, {"corrections": ["corrections_officer"]}, f"{slug}_"))
+        county.users.update(_staff(office, {"office": ["corrections_officer"]}, f"{slug}_"))
+        county.users.update(_staff(jail, {"jail": ["handler"], "jail_leader": ["leader"]}, f"{slug}_"))
         counties[slug] = county
     return City(city, committee, city_police, city_procu, mid_court, counties, users)
 
@@ -165,7 +182,12 @@ def register_input(
         occurred_at=timezone.now() - timedelta(days=2),
         town_id=town.pk,
         place="某小区",
-        parties=[services.PartyInput(name=f"张{i}", gender="男") for i in range(1, parties + 1)],
+        parties=[
+            services.PartyInput(
+                name=f"张{i}", gender="男", address=f"江苏省苏州市{town.parent.name}{town.name}幸福路{i}号"
+            )
+            for i in range(1, parties + 1)
+        ],
     )
     for key, value in overrides.items():
         setattr(data, key, value)

@@ -21,6 +21,7 @@ application = ProtocolTypeRouter(
 
 # Embedded default: background jobs (OCR, rendering) run in this process; jobs left by a process
 # that died are put back in the queue first. No-op when XIETONG_INPROCESS_TASKS=0.
-from xietong import jobs  # noqa: E402
+from xietong import jobs, tasks  # noqa: E402
 
 jobs.start_inprocess_worker()
+tasks.start_periodic()  # judgments taking effect, 报到 and term reminders, the daily custody check

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,6 +18,8 @@ _lock = threading.Lock()
 _wakeup = threading.Event()
 _jobs: dict[str, Callable[[], object]] = {}
 _thread: threading.Thread | None = None
+_periodic: dict[str, float] = {}  # name -> seconds between runs
+_ticker: threading.Thread | None = None
 
 
 def register(name: str, job: Callable[[], object]) -> None:
@@ -51,3 +54,33 @@ def request(name: str) -> None:
             _thread = threading.Thread(target=_run, name="xietong-tasks", daemon=True)
             _thread.start()
     _wakeup.set()
+
+
+def register_periodic(name: str, job: Callable[[], object], *, every: float) -> None:
+    """A job the embedded worker runs at start and then every ``every`` seconds (production: the
+    ``xietong worker`` loop runs it)."""
+    register(name, job)
+    _periodic[name] = every
+
+
+def start_periodic() -> None:
+    """Start the ticker that requests the periodic jobs (embedded mode only; once per process)."""
+    global _ticker
+    if not settings.XIETONG_INPROCESS_TASKS or not _periodic:
+        return
+    with _lock:
+        if _ticker is not None and _ticker.is_alive():
+            return
+        _ticker = threading.Thread(target=_tick, name="xietong-ticker", daemon=True)
+        _ticker.start()
+
+
+def _tick() -> None:
+    last: dict[str, float] = {}
+    while True:
+        now = time.monotonic()
+        for name, every in list(_periodic.items()):
+            if now - last.get(name, -every) >= every:
+                last[name] = now
+                request(name)
+        time.sleep(5)

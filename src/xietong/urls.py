@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from xietong.cases import api as cases_api
+from xietong.execution import api as execution_api
 from xietong.instruments import api as instruments_api
 from xietong.ledger import api as ledger_api
 from xietong.orgs import api as orgs_api
@@ -17,6 +18,18 @@ api_v1 = [
     path("cases/<int:case_id>/timeline", cases_api.CaseTimelineApi.as_view(), name="case-timeline"),
     path("cases/<int:case_id>/actions/<str:action>", cases_api.CaseActApi.as_view(), name="case-act"),
     path("inbox", cases_api.InboxApi.as_view(), name="inbox"),
+    path("cases/<int:case_id>/custody", execution_api.CaseCustodyApi.as_view(), name="case-custody"),
+    path("supervisees", execution_api.SuperviseeListApi.as_view(), name="supervisee-list"),
+    path(
+        "supervisees/<int:supervisee_id>/plan",
+        execution_api.SuperviseePlanApi.as_view(),
+        name="supervisee-plan",
+    ),
+    path(
+        "supervisees/<int:supervisee_id>/discharge",
+        execution_api.SuperviseeDischargeApi.as_view(),
+        name="supervisee-discharge",
+    ),
     path("transfers/<int:transfer_id>/accept", cases_api.TransferAcceptApi.as_view(), name="transfer-accept"),
     path("transfers/<int:transfer_id>/return", cases_api.TransferReturnApi.as_view(), name="transfer-return"),
     path("approvals", cases_api.ApprovalListApi.as_view(), name="approval-list"),
@@ -61,6 +74,7 @@ urlpatterns = [
     path("", include("xietong.review.urls")),
     path("", include("xietong.instruments.urls")),
     path("", include("xietong.supervision.urls")),
+    path("", include("xietong.execution.urls")),
     path("", include("xietong.courtroom.urls")),
     path("", include("xietong.web.urls")),
 ]

@@ -57,7 +57,7 @@ def _register_payload(city: City) -> dict[str, Any]:
         "facts": "犯罪嫌疑人冒充客服骗取被害人人民币五万元。",
         "occurred_at": "2026-11-01T10:00:00+08:00",
         "town_id": city.counties["gusu"].towns[0].pk,
-        "parties": [{"name": "李四", "gender": "男"}],
+        "parties": [{"name": "李四", "gender": "男", "address": "江苏省苏州市姑苏区姑苏区街道1幸福路8号"}],
     }
 
 

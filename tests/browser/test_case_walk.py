@@ -36,6 +36,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SUSPECT = "程某某"
 CHARGE = "盗窃罪"
 REFUSED = "届满前判决尚未生效"
+ADDRESS = "江苏省苏州市姑苏区平江街道平江路88号"  # 平江司法所 supervises him (社区矫正法第17条)
+OFFICE = "gusu_jo01_justice_office"
 
 
 @dataclass
@@ -160,6 +162,26 @@ def open_from_inbox(page: Page, case_url: str) -> None:
     assert page.url == case_url
 
 
+def _seal_as_court(walk: Walk, case_url: str, kind: str) -> Page:
+    """The clerk submits the draft, the court's leader 签发 and seals it (served at once); returns
+    the leader's page on the sealed instrument."""
+    for username, buttons in (
+        ("gusu_clerk", ["#submit-btn"]),
+        ("gusu_court_leader", ["#approve-btn", "#seal-btn"]),
+    ):
+        page = walk.as_user(username)
+        page.goto(case_url)
+        with page.expect_navigation():
+            page.locator("#instruments a", has_text=kind).first.click()
+        for button in buttons:
+            with page.expect_navigation():
+                page.click(button)
+            expect(page.locator("ul.messages")).to_be_visible()
+    page = walk.pages["gusu_court_leader"]
+    expect(page.locator("#status")).to_have_text("已盖章")
+    return page
+
+
 def _offset_to(moment: datetime) -> float:
     """Days from the real now to ``moment`` (what the server's clock file takes)."""
     return (moment - datetime.now(tz=SHANGHAI)).total_seconds() / 86400
@@ -181,6 +203,7 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
     page.fill("#id_facts", "犯罪嫌疑人程某某在观前街某商场地下车库盗窃电动自行车一辆，价值人民币三千元。")
     page.fill("#id_suspect_name", SUSPECT)
     page.select_option("#id_suspect_gender", "男")
+    page.fill("#id_suspect_address", ADDRESS)
     walk.shot(page, "register-form")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
@@ -247,6 +270,10 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
         p.fill("#id_probation_months", "12")
 
     act(page, "pronounce", verdict)
+    # a suspended sentence: the defendant held in custody is released at once (刑诉法第260条)
+    expect(page.locator("#progress")).to_contain_text("判决后应当立即释放")
+    act(page, "release_defendant", pick_suspect)
+    expect(page.locator("#progress")).to_contain_text("未羁押")
     stage_is(page, "上诉抗诉期")
     expect(page.locator("dl.facts")).to_contain_text("有罪，有期徒刑10个月，缓刑12个月")
     walk.shot(page, "pronounced")
@@ -268,28 +295,76 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
     page.goto(case_url)
     assert REFUSED in act_refused(page, "judgment_effective")
 
-    # ... but on the next day it does; the clerk records it and delivers for execution.
+    # ... but on the next day it has: the platform itself marks it effective (刑诉法第259条) and at
+    # once tells the corrections unit of his residence, before any document is sent.
     day_after = due + timedelta(days=1)
     server_now = xietong_server.set_clock_offset(_offset_to(datetime.combine(day_after, time(12), SHANGHAI)))
     assert server_now.astimezone(SHANGHAI).date() == day_after
     walk.sign_out_everyone()
     page = walk.as_user("gusu_clerk")
     page.goto(case_url)
-    act(page, "judgment_effective")
     stage_is(page, "判决生效")
+    expect(page.locator("#timeline")).to_contain_text("协同平台")
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("平江司法所")
+    expect(progress).to_contain_text("已预告知")
+    term_end = (date(day_after.year + 1, day_after.month, day_after.day) - timedelta(days=1)).strftime(
+        "%Y-%m-%d"
+    )
+    expect(progress).to_contain_text(f"考验期 {day_after:%Y-%m-%d} 至 {term_end}")  # 刑法第73条第3款
+    page = walk.as_user(OFFICE)
+    page.goto(xietong_server.url("/execution/"))
+    expect(page.locator("#waiting")).to_contain_text(SUSPECT)
+    expect(page.locator("#waiting")).to_contain_text("已预告知")
+    walk.shot(page, "office-notified")
+
+    # 7. The clerk delivers for execution; the court seals the 执行通知书, served at once.
+    page = walk.pages["gusu_clerk"]
+    page.goto(case_url)
     message = act(page, "deliver_for_execution")
     assert "社区矫正" in message, message
     expect(page.locator("#pending")).to_contain_text("社区矫正")
+    expect(page.locator("#clocks")).not_to_contain_text("送达执行文书")  # stopped within the 10 days
+    page = _seal_as_court(walk, case_url, "执行通知书")
+    services = page.locator("#services tr", has_text="社区矫正管理局")
+    expect(services).to_contain_text("未签收")
+    served_at = services.locator("td").nth(2).inner_text()
+    assert served_at.startswith(day_after.isoformat()), served_at  # served the day after it took effect
     walk.shot(page, "delivered")
 
-    # 7. Community corrections accepts: the case is in 交付执行.
+    # 8. Community corrections accepts the file and opens the notice (its 签收, seen by the court).
     page = walk.as_user("gusu_corrections")
     open_from_inbox(page, case_url)
     accept_transfer(page)
     stage_is(page, "交付执行")
     expect(page.locator("dl.facts")).to_contain_text("社区矫正")
     expect(page.locator("#parties")).to_contain_text("交付执行")
+    with page.expect_navigation():
+        page.locator("#instruments a", has_text="执行通知书").first.click()
+    expect(page.locator("#status")).to_have_text("已盖章")
+    page.wait_for_timeout(500)  # the PDF frame loads: that view is the opening
     walk.shot(page, "execution")
+    page = walk.as_user("gusu_court_leader")
+    page.goto(case_url)
+    with page.expect_navigation():
+        page.locator("#instruments a", has_text="执行通知书").first.click()
+    expect(page.locator("#services")).not_to_contain_text("未签收")
+
+    # 9. He reports at the 司法所 within ten days (社区矫正法第21条); supervision starts.
+    page = walk.as_user(OFFICE)
+    page.goto(xietong_server.url("/execution/"))
+    row = page.locator("#waiting tr", has_text=SUSPECT)
+    expect(row).to_contain_text("待报到")
+    with page.expect_navigation():
+        row.locator("button[data-report]").click()
+    expect(page.locator("ul.messages")).to_contain_text("已报到")
+    expect(page.locator("#supervised")).to_contain_text(SUSPECT)
+    expect(page.locator("#supervised")).to_contain_text("刑法第75条")  # the rules he must keep
+    walk.shot(page, "reported")
+    page.goto(case_url)
+    expect(page.locator("#progress")).to_contain_text("社区矫正（缓刑）")
+    expect(page.locator("#progress")).to_contain_text("平江司法所报到")
+    expect(page.locator("#clocks")).not_to_contain_text("社区矫正对象报到")
 
     # The timeline has every step, oldest first, each with who did it and for which unit.
     steps = [
@@ -303,16 +378,23 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
         ("提起公诉", "gusu_procu_leader"),
         ("受理（提起公诉）", "gusu_judge"),
         ("一审宣判", "gusu_judge"),
-        ("判决生效", "gusu_clerk"),
+        ("释放在押被告人", "gusu_judge"),
+        ("判决生效", None),
         ("交付执行", "gusu_clerk"),
+        ("盖章并送达", "gusu_court_leader"),  # the 执行通知书 (its drafting steps are the court's own)
         ("受理（交付执行）", "gusu_corrections"),
+        ("签收文书", "gusu_corrections"),
+        ("社区矫正对象报到", OFFICE),
     ]
     items = page.locator("#timeline > li")
     labels = [t.strip() for t in items.locator("b").all_inner_texts()]
     assert labels == [label for label, _ in steps], labels
     for index, (label, username) in enumerate(steps):
-        person = walk.people[username]
         text = items.nth(index).inner_text()
+        if username is None:  # the platform's own act, in the court's name
+            assert "苏州市姑苏区人民法院 · 协同平台" in text, (label, text)
+            continue
+        person = walk.people[username]
         assert f"{person.unit} · {person.name}" in text, (label, person, text)
     leader = walk.people["gusu_police_leader"]
     assert f"审批：{leader.name}" in items.nth(0).inner_text()

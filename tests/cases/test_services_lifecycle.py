@@ -73,11 +73,13 @@ def test_case_walks_from_filing_to_community_corrections(city: City) -> None:
 
     with time_machine.travel(timezone.now() + timedelta(days=16)):
         act(city, "gusu.judge", case_id, "judgment_effective")
-        assert {"corrections_notice", "corrections_documents", "corrections_report"} <= running(case_id)
+        # the platform told the corrections unit at once (社区矫正法第20条: 5 days)
+        assert {"corrections_documents", "corrections_report"} <= running(case_id)
+        assert "corrections_notice" not in running(case_id)
         result = act(city, "gusu.clerk", case_id, "deliver_for_execution")
         assert result.transfer is not None and result.transfer.to_unit == city.counties["gusu"].corrections
         accept(city, "gusu.corrections", case_id)
-        act(city, "gusu.corrections", case_id, "offender_report")
+        act(city, "gusu.corrections", case_id, "offender_report", party_ids=parties)
 
     case.refresh_from_db()
     assert case.stage == "execution" and case.execution_unit == city.counties["gusu"].corrections
@@ -93,13 +95,14 @@ def test_case_walks_from_filing_to_community_corrections(city: City) -> None:
         "起诉书",
         "刑事判决书",
         "执行通知书",
+        "结案登记表",
     ]
     assert LedgerEntry.objects.filter(case_id=case_id).count() == 14
     ledger_integrate_all()
     assert ledger_verify().ok
 
 
-def test_custodial_sentence_goes_to_police_for_prison(city: City) -> None:
+def test_a_long_prison_term_goes_to_the_prison(city: City) -> None:
     case_id = register_case(city)
     party = Case.objects.get(pk=case_id).parties.get()
     act(city, "gusu.police_leader", case_id, "bail", party_ids=[party.pk])
@@ -114,7 +117,7 @@ def test_custodial_sentence_goes_to_police_for_prison(city: City) -> None:
         act(city, "gusu.judge", case_id, "judgment_effective")
         assert "execution_documents" in running(case_id)
         result = act(city, "gusu.judge", case_id, "deliver_for_execution")
-    assert result.transfer is not None and result.transfer.to_unit == city.counties["gusu"].police
+    assert result.transfer is not None and result.transfer.to_unit.kind == "prison"
 
 
 def test_appeal_goes_to_intermediate_court_and_its_ruling_is_final(city: City) -> None:

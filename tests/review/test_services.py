@@ -86,7 +86,9 @@ def test_arrest_review_report_is_prefilled_from_the_case(city: City, review_case
     assert texts(body, "intake")[0].startswith(
         f"犯罪嫌疑人张1涉嫌盗窃罪一案，由姑苏区公安分局于{day}提请批准逮捕，本院于{day}收到。"
     )
-    assert texts(body, "suspects") == [f"犯罪嫌疑人张1，男。{day}因涉嫌盗窃罪被刑事拘留。"]
+    assert texts(body, "suspects") == [
+        f"犯罪嫌疑人张1，男，住江苏省苏州市姑苏区姑苏区街道1幸福路1号。{day}因涉嫌盗窃罪被刑事拘留。"
+    ]
     history = texts(body, "history")
     assert (
         history[0]

@@ -73,18 +73,28 @@ def pick_personas(rng: random.Random, per_user_cases: int) -> list[Persona]:
         loads = {name: _workload(name) for name in names if name in present}
         if not loads:
             continue
-        # prefer a workbench with every kind of work on it, then the most of it
+        users = {u.username: u for u in User.objects.filter(username__in=list(loads)).select_related("unit")}
+        cases_of = {
+            name: list(
+                Participation.objects.filter(unit=users[name].unit)
+                .values_list("case_id", flat=True)
+                .order_by("case_id")
+            )
+            for name in loads
+        }
+        # prefer a workbench with every kind of work on it, then the most of it, then the most cases
         best = max(
-            loads,
+            (n for n in loads if cases_of[n]),
             key=lambda n: (
                 (loads[n]["inbox"] > 0) + (loads[n]["approvals"] > 0),
                 loads[n]["running_clocks"] + loads[n]["inbox"] + loads[n]["approvals"],
+                len(cases_of[n]),
             ),
+            default=None,
         )
-        user = User.objects.get(username=best)
-        case_ids = list(
-            Participation.objects.filter(unit=user.unit).values_list("case_id", flat=True).order_by("case_id")
-        )
+        if best is None:
+            continue
+        case_ids = cases_of[best]
         sample = rng.sample(case_ids, min(per_user_cases, len(case_ids))) if case_ids else []
         personas.append(Persona(username=best, role=role, workload=loads[best], case_ids=sample))
     return personas

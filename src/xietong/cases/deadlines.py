@@ -365,6 +365,11 @@ def _shift_months(day: date, months: int, *, month_end_rule: bool) -> tuple[date
     return date(year, month, day.day), ""
 
 
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` procedural months (高法解释第202条第1款, with the month-end rule)."""
+    return _shift_months(day, months, month_end_rule=True)[0]
+
+
 def _fmt_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 

@@ -84,6 +84,12 @@ def _verdict_given(ctx: ActContext) -> None:
         raise ValidationFailed("只有拘役、三年以下有期徒刑可以宣告缓刑（刑法第72条）", code="verdict_invalid")
     if probation and penalty == "fixed_term" and months > 36:
         raise ValidationFailed("只有拘役、三年以下有期徒刑可以宣告缓刑（刑法第72条）", code="verdict_invalid")
+    from xietong.execution.sentences import ImpossibleSentence, check_verdict
+
+    try:
+        check_verdict(Verdict(guilty=guilty, penalty=penalty, months=months, probation_months=probation))
+    except ImpossibleSentence as exc:
+        raise ValidationFailed(str(exc), code="verdict_invalid") from exc
     ctx.options["verdict"] = {
         "guilty": guilty,
         "penalty": penalty if guilty else "none",
@@ -91,6 +97,13 @@ def _verdict_given(ctx: ActContext) -> None:
         "probation_months": probation if guilty else 0,
         "charges": [str(c) for c in raw.get("charges") or [ctx.case.charge]],
     }
+    prohibitions = str(raw.get("prohibitions") or "").strip()[:500]
+    if prohibitions:
+        if not (guilty and (penalty == "control" or probation)):
+            raise ValidationFailed(
+                "禁止令只适用于判处管制或宣告缓刑的（刑法第38条、第72条）", code="verdict_invalid"
+            )
+        ctx.options["verdict"]["prohibitions"] = prohibitions
 
 
 def _verdict(ctx: ActContext) -> Verdict | None:
@@ -131,7 +144,21 @@ def _arrest_request_pending_for_selected(ctx: ActContext) -> None:
         raise Conflict(f"{'、'.join(outside)}不在提请批准逮捕的人员之列", code="not_requested")
 
 
+def _may_register_report(ctx: ActContext) -> None:
+    from xietong.execution.services import check_report
+
+    check_report(user=ctx.user, case=ctx.case, parties=ctx.parties)
+
+
+def _custody_extension_allowed(ctx: ActContext) -> None:
+    from xietong.execution.services import check_extension
+
+    check_extension(parties=ctx.parties, at=ctx.now)
+
+
 GUARDS: dict[str, Callable[[ActContext], None]] = {
+    "custody_extension_allowed": _custody_extension_allowed,
+    "may_register_report": _may_register_report,
     "supplementary_under_limit": _supplementary_under_limit,
     "remand_under_limit": _remand_under_limit,
     "within_appeal_period": _within_appeal_period,

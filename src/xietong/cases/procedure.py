@@ -409,6 +409,27 @@ def _actions() -> tuple[Action, ...]:
             help="说明理由；公安机关接到通知后立即释放，需要继续侦查的可取保候审或监视居住。",
         ),
         Action(
+            code="extend_custody",
+            label="批准延长侦查羁押期限",
+            stages=frozenset({Stage.INVESTIGATION}),
+            agency="procuratorate",
+            duties=HANDLERS,
+            approval=True,
+            instrument="批准延长侦查羁押期限决定书",
+            per_party=True,
+            custody_from=frozenset({Custody.ARRESTED}),
+            stops=("investigation_custody",),
+            guards=("custody_extension_allowed",),
+            articles=(
+                "刑事诉讼法第156条",
+                "刑事诉讼法第158条",
+                "刑事诉讼法第159条",
+                "人民检察院刑事诉讼规则第309条至第313条",
+            ),
+            help="侦查羁押期限二个月；案情复杂的经上一级检察院批准延长一个月，再经省级检察院批准可延长二个月、"
+            "再延长二个月（至多七个月）。超过法定羁押期限提请延长的，不予受理。",
+        ),
+        Action(
             code="transfer_for_prosecution",
             label="移送审查起诉",
             stages=frozenset({Stage.INVESTIGATION}),
@@ -669,13 +690,30 @@ def _actions() -> tuple[Action, ...]:
         Action(
             code="offender_report",
             label="社区矫正对象报到",
-            stages=frozenset({Stage.EXECUTION}),
+            stages=frozenset({Stage.EFFECTIVE, Stage.EXECUTION}),
             agency="justice",
             duties=CORRECTIONS_STAFF,
+            per_party=True,
             stops=("corrections_report",),
-            guards=("holds_case",),
+            guards=("may_register_report",),
             articles=("社区矫正法第21条第1款", "社区矫正法第22条"),
             help="社区矫正对象自判决、裁定生效之日起十日内到执行地社区矫正机构报到。",
+        ),
+        Action(
+            code="release_defendant",
+            label="释放在押被告人",
+            stages=frozenset(
+                {Stage.FIRST_INSTANCE, Stage.APPEAL_PERIOD, Stage.SECOND_INSTANCE, Stage.EFFECTIVE}
+            ),
+            agency="court",
+            duties=COURT_STAFF,
+            instrument="释放在押被告人通知书",
+            per_party=True,
+            custody_from=frozenset({Custody.DETAINED, Custody.ARRESTED}),
+            custody_to=Custody.RELEASED,
+            guards=("holds_case",),
+            articles=("刑事诉讼法第260条", "最高人民法院关于适用《刑事诉讼法》的解释第170条"),
+            help="宣告无罪、免除刑事处罚、判处管制、宣告缓刑、单处附加刑或刑期已满的，在押被告人应当立即释放。",
         ),
         Action(
             code="close",
@@ -708,6 +746,7 @@ class Verdict:
     months: int = 0
     probation_months: int = 0  # 缓刑考验期, 0 = no probation
     charges: tuple[str, ...] = field(default_factory=tuple)
+    prohibitions: str = ""  # 禁止令 (刑法第38条第2款、第72条第2款), for 管制 and 缓刑
 
     @property
     def community(self) -> bool:

@@ -1,12 +1,12 @@
 """Which unit receives a transfer: the counterpart of the same county (同级), the city's
-intermediate court for 二审, community corrections for 管制/缓刑 (社区矫正法第17条: the place of
-residence; the case's county stands in for it until the offender's residence is recorded)."""
+intermediate court for 二审, and for 交付执行 the executing unit of the sentence (prison, 看守所, or
+the community corrections of the offender's residence, 社区矫正法第17条; ``execution.placement``)."""
 
 from __future__ import annotations
 
 from xietong import fastsql
 from xietong.cases.models import Case
-from xietong.cases.procedure import Target, Verdict
+from xietong.cases.procedure import Target
 from xietong.errors import Conflict
 from xietong.orgs.models import Unit, UnitKind
 
@@ -47,12 +47,10 @@ def resolve_target(case: Case, target: Target) -> Unit:
         unit = case.court_unit
     elif target == Target.POLICE:
         unit = _case_unit(case, "police_unit")
-    else:  # EXECUTION
-        verdict = Verdict(**case.verdict) if case.verdict else None
-        if verdict is not None and verdict.community:
-            unit = _unit_in_county(case, UnitKind.CORRECTIONS)
-        else:
-            unit = _unit_in_county(case, UnitKind.POLICE_BRANCH) or case.police_unit
+    else:  # EXECUTION: the unit placed when the judgment took effect (execution.placement)
+        from xietong.execution.services import executing_unit
+
+        unit = executing_unit(case)
     if unit is None:
         raise Conflict("未找到接收单位，请联系系统管理员配置单位", code="no_receiving_unit")
     return unit

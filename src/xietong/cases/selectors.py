@@ -123,6 +123,7 @@ def actions_available(*, user: User, case: Case) -> list[Action]:
     if unit is None or Stage(case.stage) is None or pending_transfer(case=case):
         return []
     out = []
+    custodies: set[str] | None = None
     for action in actions_for_stage(Stage(case.stage)):
         if action.agency != unit.agency or not user.has_duty(*action.duties):
             continue
@@ -131,6 +132,12 @@ def actions_available(*, user: User, case: Case) -> list[Action]:
             continue
         if action.code == "protest" and case.procuratorate_unit_id != unit.pk:
             continue
+        if stage_agency != action.agency and action.per_party and action.custody_from:
+            # another agency's act on a person (延长侦查羁押, 释放在押被告人): only when it applies to someone
+            if custodies is None:
+                custodies = set(case.parties.values_list("custody", flat=True))
+            if not custodies & {c.value for c in action.custody_from}:
+                continue
         out.append(action)
     return out
 

@@ -47,6 +47,7 @@ from xietong.cases.procedure import (
 from xietong.cases.routing import resolve_target
 from xietong.counters import next_in_sequence
 from xietong.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from xietong.execution import services as execution
 from xietong.instruments.models import Instrument
 from xietong.ledger.models import LedgerEntry
 from xietong.ledger.services import Actor, actor_of, ledger_append, ledger_entry, ledger_insert
@@ -577,12 +578,15 @@ def _apply(
     reason: str,
     claimed: date | None,
     all_parties: list[Party],
+    actor: Actor | None = None,
 ) -> ActResult:
-    """The write. ``all_parties``: the case's parties (``ctx.parties`` are among them)."""
+    """The write. ``all_parties``: the case's parties (``ctx.parties`` are among them); ``actor``
+    names the platform itself for an act it takes on its own (判决生效 when the appeal period ends)."""
     case, user, now, parties = ctx.case, ctx.user, ctx.now, ctx.parties
     from_stage = Stage(case.stage)
     party_ids = [p.pk for p in parties] if spec.per_party else None
     messages: list[str] = []
+    custody_before = {p.pk: p.custody for p in all_parties}
 
     # custody of the selected persons
     custody_flag_changed = False
@@ -655,10 +659,27 @@ def _apply(
     _start_clocks(
         case, spec, parties, to_unit if spec.hand_back and to_unit else unit, now, When.ACT, all_parties
     )
+    execution.on_act(
+        case=case,
+        code=spec.code,
+        custody_to=spec.custody_to.value if spec.custody_to else None,
+        selected=parties,
+        all_parties=all_parties,
+        was=custody_before,
+        at=now,
+        unit=unit,
+    )
+    if spec.to_stage == Stage.EFFECTIVE:
+        basis = "final" if spec.code == "decide_appeal" else "appeal_expired"
+        execution.on_effective(case=case, all_parties=all_parties, at=now, unit=unit, basis=basis)
+    if spec.code == "offender_report":
+        execution.on_report(case=case, parties=parties, at=now, unit=unit)
+    if spec.code == "deliver_for_execution" and to_unit is not None:
+        execution.on_deliver(case=case, unit=unit, user=user, at=now, to_unit=to_unit)
 
     entry = _case_entry(
         case,
-        actor=_actor(user, spec.duties),
+        actor=actor or _actor(user, spec.duties),
         action=spec.code,
         payload=_payload(
             spec,
@@ -729,6 +750,7 @@ def _lock_transfer(user: User, transfer_id: int) -> tuple[Transfer, Case, Unit, 
 def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | None = None) -> ActResult:
     """受理: the receiving unit takes the case; clocks that run from receipt (收到) start now."""
     options = dict(options or {})
+    _check_execution_intake(user, transfer_id)
     with transaction.atomic():
         transfer, case, unit, from_unit_name = _lock_transfer(user, transfer_id)
         spec = ACTIONS[transfer.action]
@@ -753,8 +775,10 @@ def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | N
         all_parties = fastsql.fetch_models(
             Party, "WHERE {t}.case_id = %s ORDER BY {t}.ordinal, {t}.id", [case.pk]
         )
+        execution.on_accept(case=case, code=spec.code, all_parties=all_parties, at=now, unit=unit)
         if spec.transfer_to == Target.EXECUTION:
             case.execution_unit = unit
+            execution.on_execution_accepted(case=case, all_parties=all_parties, at=now, unit=unit)
             for party in all_parties:
                 party.custody, party.custody_since = Custody.SERVING.value, now
             _set_custody(all_parties, Custody.SERVING, now)
@@ -783,6 +807,61 @@ def transfer_accept(*, user: User, transfer_id: int, options: dict[str, Any] | N
             transfer=transfer,
             entry_hash=entry.entry_hash if entry else None,
         )
+
+
+def _check_execution_intake(user: User, transfer_id: int) -> None:
+    """Before the accepting transaction (so that the alert of a refusal survives it): an executing
+    unit may not take in someone held in another case, nor a prisoner without his documents."""
+    transfer = (
+        Transfer.objects.filter(pk=transfer_id, status=TransferStatus.PENDING).select_related("case").first()
+    )
+    if transfer is None or user.unit is None or transfer.to_unit_id != user.unit_id:
+        return  # ``_lock_transfer`` gives the precise error
+    if ACTIONS[transfer.action].transfer_to != Target.EXECUTION:
+        return
+    parties = list(Party.objects.filter(case_id=transfer.case_id))
+    execution.check_intake(case=transfer.case, unit=user.unit, parties=parties)
+
+
+def judgment_effective_auto(*, case_id: int) -> ActResult | None:
+    """判决生效 computed by the platform (刑诉法第259条): the appeal period of the first-instance
+    judgment ran out with no appeal or protest. Idempotent: None when the case is no longer waiting
+    (an appeal came in, or another worker got there first)."""
+    spec = ACTIONS["judgment_effective"]
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if Stage(case.stage) != Stage.APPEAL_PERIOD:
+            return None
+        all_parties, pending = _parties_and_pending(case)
+        if pending:
+            return None
+        unit = Unit.objects.get(pk=case.holder_unit_id)
+        system = system_user()
+        ctx = ActContext(case=case, user=system, now=servertime.now(), parties=all_parties, options={})
+        try:
+            for guard in spec.guards:
+                GUARDS[guard](ctx)
+        except Conflict:
+            return None
+        actor = Actor(
+            user_id=None,
+            name="协同平台",
+            duty="自动计算（上诉、抗诉期满）",
+            unit_id=unit.pk,
+            unit_name=unit.name,
+        )
+        return _apply(
+            ctx, spec, unit=unit, approver=None, reason="", claimed=None, all_parties=all_parties, actor=actor
+        )
+
+
+def system_user() -> User:
+    """The account the platform's own acts are recorded under (never logs in: no usable password)."""
+    user, _ = User.objects.get_or_create(
+        username="xietong-platform",
+        defaults={"full_name": "协同平台", "is_active": False, "password": "!"},
+    )
+    return user
 
 
 def transfer_return(*, user: User, transfer_id: int, reason: str) -> ActResult:

@@ -7,21 +7,42 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
 
 from xietong import servertime
 from xietong.cases import services
-from xietong.cases.models import ActionRequest, Case, Clock, Transfer, TransferStatus
+from xietong.cases.models import ActionRequest, Case, Clock, Party, Transfer, TransferStatus
 from xietong.cases.procedure import Stage
 from xietong.demo.crimes import Charge, generate_facts, pick_charge, suspect_count
 from xietong.demo.people import fictitious_address, fictitious_id_number, fictitious_name
 from xietong.demo.suzhou import COUNTIES, County
+from xietong.execution import services as execution
+from xietong.execution.models import CustodyEvent, Sentence, Supervisee
+from xietong.instruments.models import Instrument, InstrumentStatus
 from xietong.orgs.models import Duty, Region, Unit, UnitKind, User
 
 # Share of cases whose history stops in each stage (what a city's live caseload looks like).
+# How long ago (days) a case aimed at a stage was filed: about the time the walk takes to get there.
+START_WINDOWS: dict[str, tuple[float, float]] = {
+    "investigation": (2, 60),
+    "detained": (0.5, 2.5),
+    "detention_overdue": (4.5, 6),
+    "approval": (0.2, 5),
+    "arrest_review": (2, 8),
+    "pending_prosecution": (35, 50),
+    "prosecution_review": (40, 58),
+    "supplementary": (60, 85),
+    "pending_court": (55, 70),
+    "first_instance": (58, 90),
+    "appeal_period": (78, 95),
+    "second_instance": (95, 130),
+    "effective": (95, 110),
+}
+
 TARGETS: list[tuple[str, float]] = [
     ("investigation", 0.16),
     ("detained", 0.05),
@@ -34,7 +55,8 @@ TARGETS: list[tuple[str, float]] = [
     ("appeal_period", 0.05),
     ("second_instance", 0.03),
     ("effective", 0.04),
-    ("execution", 0.20),
+    ("execution", 0.15),
+    ("detention_overdue", 0.01),  # a police unit that let the 3 days pass: the custody check finds it
     ("withdrawn", 0.02),
     ("not_prosecuted", 0.03),
     ("closed", 0.01),
@@ -108,6 +130,36 @@ class Replay:
             instruments.instrument_approve(user=leader, instrument_id=instrument_id)
             instruments.instrument_seal(user=leader, instrument_id=instrument_id)
 
+    def takes_effect(self) -> None:
+        with servertime.simulated(self.at):
+            services.judgment_effective_auto(case_id=self.case_id)
+
+    def seal_execution_documents(self) -> None:
+        """签发 and seal the documents a prison or 看守所 needs to take the offender in (监狱法第16条:
+        判决书, 起诉书, 执行通知书, 结案登记表); the corrections unit's intake does not wait for them."""
+        transfer = Transfer.objects.filter(case_id=self.case_id, status=TransferStatus.PENDING).first()
+        if transfer is None or transfer.to_unit.kind not in {UnitKind.PRISON, UnitKind.DETENTION_HOUSE}:
+            return
+        wanted = ["刑事判决书", "刑事裁定书", "起诉书", "执行通知书", "结案登记表"]
+        for pk, unit_id in Instrument.objects.filter(
+            case_id=self.case_id, kind__in=wanted, status=InstrumentStatus.DRAFT
+        ).values_list("pk", "unit_id"):
+            self.seal_instrument(pk, unit_id)
+
+    def as_unit(self, unit_id: int, fn: Callable[..., object]) -> None:
+        """``fn(user=…)`` done by the unit's handler at the replay's time."""
+        with servertime.simulated(self.at):
+            fn(user=self.staff.handler[unit_id])
+
+    def report(self, party_id: int, unit_id: int) -> None:
+        with servertime.simulated(self.at):
+            services.case_act(
+                user=self.staff.handler[unit_id],
+                case_id=self.case_id,
+                action="offender_report",
+                party_ids=[party_id],
+            )
+
     def accept(self, options: dict[str, Any] | None = None) -> Case:
         transfer = Transfer.objects.get(case_id=self.case_id, status=TransferStatus.PENDING)
         with servertime.simulated(self.at):
@@ -151,9 +203,11 @@ def generate_case(
     charge = pick_charge(rng)
     n_suspects = suspect_count(rng, charge)
     people = [fictitious_name(rng) for _ in range(n_suspects)]
-    # Later stages started longer ago; the last act lands before 'now'.
-    span = {"investigation": 60, "detained": 2.5, "approval": 5, "arrest_review": 8}.get(target, 420)
-    start = now - timedelta(days=rng.uniform(2, span) + (30 if span > 100 else 0))
+    # Later stages started longer ago. The walk goes on until the next act would fall after 'now',
+    # so a case is caught in the middle of its handling — never left lying in a stage past its
+    # statutory limit (the custody reconciliation finds nothing the demo did not mean to show).
+    low, high = START_WINDOWS.get(target, (32.0, 450.0))
+    start = now - timedelta(days=rng.uniform(low, high))
     town_index = rng.randrange(len(towns))
     town = towns[town_index]
     facts = generate_facts(
@@ -221,7 +275,7 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
         fn()
         return True
 
-    detain = charge.detention_likely or target in {"detained", "arrest_review"}
+    detain = charge.detention_likely or target in {"detained", "arrest_review", "detention_overdue"}
 
     def after_detention() -> bool:
         return (
@@ -238,7 +292,7 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
             return
         if target == "detained" and rng.random() < 0.4:
             return  # just detained: the 24-hour limits are still running
-        if not after_detention() or target == "detained":
+        if not after_detention() or target in {"detained", "detention_overdue"}:
             return
         if not go(lambda: r.act("request_arrest", police.pk, party_ids=party_ids), 1, 2.8):
             return
@@ -262,11 +316,7 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
             return
     if not go(lambda: r.act("transfer_for_prosecution", police.pk), 15, 50):
         return
-    if target == "pending_prosecution":
-        return
     if not go(lambda: r.accept(), 0.05, 1):
-        return
-    if target == "prosecution_review":
         return
     procu = r.holder()
     if target == "supplementary" or rng.random() < 0.12:
@@ -275,8 +325,6 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
             10,
             25,
         ):
-            return
-        if target == "supplementary":
             return
         if not go(lambda: r.act("resubmit", police.pk), 10, 28):
             return
@@ -290,13 +338,9 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
         return
     if not go(lambda: r.act("indict", procu), 8, 25):
         return
-    if target == "pending_court":
-        return
     case = Case.objects.get(pk=r.case_id)
     procedure = "fast" if case.fast_track and case.plea else rng.choice(["ordinary", "summary", "summary"])
     if not go(lambda: r.accept({"procedure": procedure}), 0.1, 2):
-        return
-    if target == "first_instance":
         return
     court = r.holder()
     verdict = _verdict(rng, charge)
@@ -305,16 +349,15 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
     trial_days = {"fast": (3, 9), "summary": (8, 19), "ordinary": (20, 58)}[procedure]
     if not go(lambda: r.act("pronounce", court, options={"verdict": verdict}), *trial_days):
         return
-    if not go(lambda: r.act("serve_judgment", court), 0.1, 3):
+    to_release = _to_release_on_judgment(r.case_id)
+    if to_release and not go(lambda: r.act("release_defendant", court, party_ids=to_release), 0.01, 0.5):
         return
-    if target == "appeal_period":
+    if not go(lambda: r.act("serve_judgment", court), 0.1, 3):
         return
     if target == "second_instance" or (rng.random() < 0.06 and verdict["guilty"]):
         if not go(lambda: r.act("appeal", court), 0.5, 5):  # within the 10 days (刑诉法230)
             return
         if not go(lambda: r.accept(), 1, 4):
-            return
-        if target == "second_instance":
             return
         upper = r.holder()
         if not go(lambda: r.act("decide_appeal", upper), 20, 55):
@@ -327,10 +370,8 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
         )
         if appeal_due is not None:
             r.at = max(r.at, appeal_due)
-        if not go(lambda: r.act("judgment_effective", court), 0.05, 2):
+        if not go(r.takes_effect, 0.01, 0.2):  # computed by the platform when the period has run out
             return
-    if target == "effective":
-        return
     case = Case.objects.get(pk=r.case_id)
     court = case.holder_unit_id
     if not case.verdict or not case.verdict.get("guilty") or case.verdict.get("penalty") in {"none", "fine"}:
@@ -338,12 +379,44 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
         return
     if not go(lambda: r.act("deliver_for_execution", court), 1, 4):
         return
+    r.seal_execution_documents()  # 监狱法第16条: no intake without them
     if not go(lambda: r.accept(), 0.2, 2):
         return
-    case = Case.objects.get(pk=r.case_id)
-    if case.execution_unit and case.execution_unit.kind == UnitKind.CORRECTIONS:
-        corrections = case.execution_unit.pk
-        go(lambda: r.act("offender_report", corrections), 0.5, 4)
+    for sentence in Sentence.objects.filter(case_id=r.case_id, body__in=["prison", "detention_house"]):
+        ends = sentence.term_end
+        if ends is not None and ends < r.stop_before.date():  # served: released on the last day
+            r.at = max(r.at, datetime.combine(ends, time(9), tzinfo=r.at.tzinfo))
+            unit = sentence.executing_unit_id
+            if unit is not None and r.at < r.stop_before:
+                r.as_unit(unit, partial(execution.release_on_term, party_id=sentence.party_id))
+    for supervisee in Supervisee.objects.filter(case_id=r.case_id, reported_at__isnull=True):
+        where = (
+            supervisee.office_id
+            if supervisee.office_id in r.staff.handler
+            else supervisee.corrections_unit_id
+        )
+        if not go(lambda: r.report(supervisee.party_id, where), 0.5, 4):  # noqa: B023 (called at once)
+            return
+    for supervisee in Supervisee.objects.filter(case_id=r.case_id, status="supervised"):
+        day_after = datetime.combine(supervisee.term_end + timedelta(days=1), time(9), tzinfo=r.at.tzinfo)
+        if day_after < r.stop_before:  # the term is over: 解除社区矫正
+            r.at = max(r.at, day_after)
+            where = (
+                supervisee.office_id
+                if supervisee.office_id in r.staff.handler
+                else supervisee.corrections_unit_id
+            )
+            r.as_unit(where, partial(execution.supervisee_discharge, supervisee_id=supervisee.pk))
+
+
+def _to_release_on_judgment(case_id: int) -> list[int]:
+    """The held defendants a judgment just ordered released (刑诉法第260条)."""
+    released = CustodyEvent.objects.filter(case_id=case_id, kind="pronounce", variant="release")
+    return list(
+        Party.objects.filter(
+            pk__in=released.values("party_id"), custody__in=["detained", "arrested"]
+        ).values_list("pk", flat=True)
+    )
 
 
 def generate(

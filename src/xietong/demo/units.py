@@ -59,6 +59,14 @@ STAFF: dict[str, list[tuple[str, list[str], str]]] = {
         ("justice_leader", [Duty.LEADER], "副局长"),
     ],
     UnitKind.JUSTICE_OFFICE: [("justice_office", [Duty.CORRECTIONS_OFFICER], "司法所所长")],
+    UnitKind.DETENTION_HOUSE: [
+        ("jail", [Duty.HANDLER], "管教民警"),
+        ("jail_leader", [Duty.LEADER, Duty.HANDLER], "看守所所长"),
+    ],
+    UnitKind.PRISON: [
+        ("prison", [Duty.HANDLER], "狱政管理科民警"),
+        ("prison_leader", [Duty.LEADER, Duty.HANDLER], "副监狱长"),
+    ],
     UnitKind.COMMITTEE: [("committee", [Duty.LEADER, Duty.REVIEWER], "政法委副书记")],
     UnitKind.CITY_POLICE: [("city_police_leader", [Duty.LEADER], "副局长")],
     UnitKind.CITY_PROCURATORATE: [("city_procu_leader", [Duty.LEADER], "副检察长")],
@@ -105,6 +113,7 @@ def _staff(
             UnitKind.CITY_PROCURATORATE,
             UnitKind.INTERMEDIATE_COURT,
             UnitKind.CITY_JUSTICE,
+            UnitKind.PRISON,
         }:
             username = suffix
         elif station_index is not None:
@@ -138,7 +147,8 @@ def create_org(*, seed: int = 2026) -> DemoOrg:
     city_procu = _unit("J" + CITY.code, CITY.procuratorate, UnitKind.CITY_PROCURATORATE, city, None)
     mid_court = _unit("F" + CITY.code, CITY.court, UnitKind.INTERMEDIATE_COURT, city, None)
     city_justice = _unit("S" + CITY.code, CITY.justice, UnitKind.CITY_JUSTICE, city, None)
-    for unit in (city_police, city_procu, mid_court, city_justice):
+    prison = _unit("SJ" + CITY.code, "江苏省苏州监狱", UnitKind.PRISON, city, city_justice)
+    for unit in (city_police, city_procu, mid_court, city_justice, prison):
         _staff(rng, unit, "", password_hash)
     org = DemoOrg(city=city, counties={}, towns={}, units={}, stations={})
     org.units.update(
@@ -147,6 +157,7 @@ def create_org(*, seed: int = 2026) -> DemoOrg:
             ("city", UnitKind.CITY_PROCURATORATE): city_procu,
             ("city", UnitKind.INTERMEDIATE_COURT): mid_court,
             ("city", UnitKind.CITY_JUSTICE): city_justice,
+            ("city", UnitKind.PRISON): prison,
             ("city", UnitKind.COMMITTEE): committee,
         }
     )
@@ -196,6 +207,10 @@ def _create_county(rng: random.Random, org: DemoOrg, county: County, password_ha
     org.units[(county.name, UnitKind.CORRECTIONS)] = corrections
     _staff(rng, corrections, slug, password_hash)
     branch = org.units[(county.name, UnitKind.POLICE_BRANCH)]
+    jail_name = (f"{CITY.name}{county.name}" if county.kind == "区" else county.name) + "看守所"
+    jail = _unit("K" + county.code, jail_name, UnitKind.DETENTION_HOUSE, region, branch)
+    org.units[(county.name, UnitKind.DETENTION_HOUSE)] = jail
+    _staff(rng, jail, slug, password_hash)
     stations = []
     for i, (town, town_region) in enumerate(zip(county.towns, towns, strict=True), start=1):
         station = _unit(

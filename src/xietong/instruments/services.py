@@ -253,7 +253,9 @@ def receiver_of(instrument: Instrument, spec: catalogue.Kind) -> Unit | None:
             .order_by("-pk")
             .first()
         )
-        if transfer is not None and transfer.to_unit.agency == _agency_of_target(spec.serve_to):
+        if transfer is not None and (
+            spec.serve_to == "execution" or transfer.to_unit.agency == _agency_of_target(spec.serve_to)
+        ):
             return transfer.to_unit
     return drafting.recipient_unit(instrument.case, spec)
 

@@ -28,6 +28,8 @@ class UnitKind(models.TextChoices):
     JUSTICE_BUREAU = "justice_bureau", "区县司法局"
     JUSTICE_OFFICE = "justice_office", "司法所"
     CORRECTIONS = "corrections", "社区矫正机构"
+    DETENTION_HOUSE = "detention_house", "看守所"
+    PRISON = "prison", "监狱"
     COMMITTEE = "committee", "政法委"
 
 
@@ -43,6 +45,8 @@ AGENCY_OF_KIND: dict[str, str] = {
     UnitKind.JUSTICE_BUREAU: Agency.JUSTICE,
     UnitKind.JUSTICE_OFFICE: Agency.JUSTICE,
     UnitKind.CORRECTIONS: Agency.JUSTICE,
+    UnitKind.DETENTION_HOUSE: Agency.POLICE,  # 看守所条例第5条: 看守所 belong to the public security
+    UnitKind.PRISON: Agency.JUSTICE,  # 监狱法第10条: prisons are run by the judicial administration
     UnitKind.COMMITTEE: Agency.COMMITTEE,
 }
 

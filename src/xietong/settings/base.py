@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "xietong.review",
     "xietong.instruments",
     "xietong.supervision",
+    "xietong.execution",
     "xietong.courtroom",
     "xietong.web",
     "xietong.demo",

@@ -16,6 +16,10 @@ class AlertKind(models.TextChoices):
     FOREIGN_SEAL = "foreign_seal", "冒用他单位印章"
     TAMPERED_COPY = "tampered_copy", "验证发现被改动的文书"
     SERVICE_OVERDUE = "service_overdue", "送达超期"
+    CUSTODY_UNLAWFUL = "custody_unlawful", "羁押无法律依据"
+    REPORT_OVERDUE = "report_overdue", "社区矫正对象逾期未报到"
+    TERM_ENDING = "term_ending", "刑期、矫正期即将届满"
+    HANDOFF_REFUSED = "handoff_refused", "交付执行异常"
 
 
 class Alert(models.Model):

@@ -38,6 +38,13 @@ class RegisterForm(forms.Form):
     suspect_name = forms.CharField(label="犯罪嫌疑人姓名", max_length=50)
     suspect_gender = forms.ChoiceField(label="性别", choices=[("男", "男"), ("女", "女")])
     suspect_id_number = forms.CharField(label="身份证号", max_length=18, required=False)
+    suspect_address = forms.CharField(
+        label="住址（居住地）",
+        max_length=200,
+        required=False,
+        help_text="判处管制、缓刑的，据此确定执行地社区矫正机构（社区矫正法第17条）",
+        widget=forms.TextInput(attrs={"placeholder": "江苏省苏州市姑苏区平江街道……"}),
+    )
     more_suspects = forms.CharField(
         label="其他犯罪嫌疑人（每行一人：姓名,性别）",
         required=False,
@@ -70,7 +77,10 @@ class RegisterForm(forms.Form):
     def to_input(self) -> RegisterInput:
         data = self.cleaned_data
         first = PartyInput(
-            name=data["suspect_name"], gender=data["suspect_gender"], id_number=data["suspect_id_number"]
+            name=data["suspect_name"],
+            gender=data["suspect_gender"],
+            id_number=data["suspect_id_number"],
+            address=data["suspect_address"].strip(),
         )
         return RegisterInput(
             charge=data["charge"],
@@ -129,6 +139,12 @@ class ActForm(forms.Form):
             self.fields["probation_months"] = forms.IntegerField(
                 label="缓刑考验期（月，0为不适用缓刑）", min_value=0, max_value=60, initial=0
             )
+            self.fields["prohibitions"] = forms.CharField(
+                label="禁止令（管制、缓刑适用，可空）",
+                required=False,
+                max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": "如：禁止进入夜总会、酒吧、网吧等娱乐场所"}),
+            )
 
     def party_ids(self) -> list[int] | None:
         if "parties" not in self.cleaned_data:
@@ -145,5 +161,6 @@ class ActForm(forms.Form):
                 "penalty": data["penalty"],
                 "months": data["months"],
                 "probation_months": data["probation_months"],
+                "prohibitions": data.get("prohibitions", ""),
             }
         }

@@ -28,6 +28,8 @@ from xietong.cases.procedure import ACTIONS, PENALTY_LABELS, STAGE_LABELS, TRIAL
 from xietong.courtroom import services as courtroom
 from xietong.courtroom.models import Hearing
 from xietong.errors import DomainError, NotAllowed, ValidationFailed
+from xietong.execution import selectors as execution_selectors
+from xietong.execution.sweeps import take_effect_if_due
 from xietong.instruments import catalogue
 from xietong.ledger.selectors import case_timeline
 from xietong.orgs.models import Region, User
@@ -115,6 +117,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _me(request)
     case = selectors.case_get_visible(user=user, case_id=case_id)
+    if take_effect_if_due(case.pk, case.stage):  # 判决生效 computed by the platform (刑诉法第259条)
+        case = selectors.case_get_visible(user=user, case_id=case_id)
     pending = selectors.pending_transfer(case=case)
     context = {
         "case": case,
@@ -132,6 +136,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "penalty_labels": PENALTY_LABELS,
         "trial_procedures": TRIAL_PROCEDURES,
         "stage": Stage(case.stage),
+        "progress": execution_selectors.case_progress(case=case, user=user),
     }
     return render(request, "web/case_detail.html", context)
 

@@ -1,8 +1,8 @@
 """``xietong bench NAME``: run one bench and print its figures; the last line of the output is one JSON
 object with the results.
 
-``transitions``, ``ledger-verify`` and ``pages`` run in a throwaway PostgreSQL database (created,
-migrated in a child process, dropped afterwards; see ``bench.bulk``). ``search`` and ``ocr`` run in
+``transitions``, ``ledger-verify``, ``pages`` and ``reconcile`` run in a throwaway PostgreSQL database
+(created, migrated in a child process, dropped afterwards; see ``bench.bulk``). ``search`` and ``ocr`` run in
 this process, as their modules say (``search`` in the configured database, ``ocr`` without one)."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "ocr": ("xietong.bench.ocr", "none"),
     "seal": ("xietong.bench.seal", "database"),
     "courtroom": ("xietong.bench.courtroom", "database"),
+    "reconcile": ("xietong.bench.reconcile", "postgresql"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -47,13 +48,16 @@ _FORWARDED = (
     ("integrate", "--integrate"),
     ("pages", "--pages"),
     ("rounds", "--rounds"),
+    ("persons", "--persons"),
+    ("planted", "--planted"),
 )
 
 
 class Command(BaseCommand):
     help = (
         "性能基准：transitions（办案操作吞吐）、ledger-verify（账本校验速度）、pages（页面延迟）、"
-        "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）、courtroom（庭审同步显示延迟）"
+        "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）、courtroom（庭审同步显示延迟）、"
+        "reconcile（每日羁押依据核查）"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -95,6 +99,9 @@ class Command(BaseCommand):
         group = parser.add_argument_group("search and ocr")
         group.add_argument("--pages", type=int, default=None)
         group.add_argument("--rounds", type=int, default=None)
+        group = parser.add_argument_group("reconcile")
+        group.add_argument("--persons", type=int, default=None, help="persons (default 1,000,000)")
+        group.add_argument("--planted", type=float, default=None, help="share planted (default 0.01)")
         parser.add_argument("--inner-result", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:

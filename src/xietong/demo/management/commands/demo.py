@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 
 from xietong.demo.generator import attach_scans, generate
 from xietong.demo.units import create_org
+from xietong.execution.reconcile import reconcile
 from xietong.ledger.services import ledger_integrate_all
 from xietong.orgs.models import Unit
 
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         if scans:
             self.stdout.write(f"已为 {scans} 件案件上传扫描卷宗；服务启动后在后台拆页、识别。")
         heads = ledger_integrate_all()
+        checked = reconcile()  # the day's custody check, so 羁押核查 shows what the demo holds
+        if checked.flagged:
+            self.stdout.write(f"羁押合法性核查：{checked.flagged} 人在押无法律依据（见「羁押核查」）。")
         self.stdout.write(
             f"完成：{total} 件案件，默克尔树签名 {heads} 次，用时 {time.perf_counter() - started:.0f} 秒。"
             f"演示密码：{settings.XIETONG_DEMO_PASSWORD}"
