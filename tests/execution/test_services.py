@@ -332,3 +332,28 @@ def test_the_api_tells_where_each_person_is_and_the_corrections_list(city: City)
         stranger.force_authenticate(city.u("wuzhong.office"))
         assert stranger.get("/api/v1/supervisees").json()["results"] == []
         assert stranger.get(f"/api/v1/cases/{case_id}/custody").status_code == 404
+
+
+def test_temporary_release_before_delivery_and_taking_him_back(city: City) -> None:
+    case_id = to_judgment(city, {"penalty": "fixed_term", "months": 24}, held=True)
+    party = Party.objects.get(case_id=case_id)
+    with time_machine.travel(timezone.now() + timedelta(days=12)):
+        execution_sweep()
+        term_end = Sentence.objects.get(party=party).term_end
+        # still in the 看守所 under the effective judgment: the court decides (刑诉法第265条)
+        supervisee = services.temporary_release_grant(
+            user=city.u("gusu.judge"), party_id=party.pk, reason="患有严重疾病需要保外就医"
+        )
+        assert (supervisee.kind, supervisee.term_end) == ("temporary", term_end)
+        assert supervisee.conditions.startswith("社区矫正法第23条")
+        with pytest.raises(Conflict) as twice:
+            services.temporary_release_grant(user=city.u("gusu.judge"), party_id=party.pk)
+        assert twice.value.code == "not_serving"
+        act(city, "gusu.office", case_id, "offender_report", party_ids=[party.pk])
+    with time_machine.travel(timezone.now() + timedelta(days=100)):
+        event = services.supervision_revoke(
+            user=city.u("gusu.judge"), supervisee_id=supervisee.pk, reason="保外就医情形消失，刑期未满"
+        )
+    assert event.until == term_end  # the time outside counted as served
+    assert kinds(case_id)[-3:] == ["temporary_release", "corrections_start", "revoke"]
+    assert Instrument.objects.filter(case_id=case_id, kind__in=["暂予监外执行决定书", "收监执行决定书"]).count() == 2

@@ -20,6 +20,7 @@ case clocks, the API and the UI can explain each result step by step (``Deadline
 from __future__ import annotations
 
 import calendar as _calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -40,6 +41,7 @@ __all__ = [
     "PeriodUnit",
     "Rule",
     "UnknownRuleError",
+    "add_months",
     "compute_deadline",
     "sentence_term_end",
 ]
@@ -365,6 +367,7 @@ def _shift_months(day: date, months: int, *, month_end_rule: bool) -> tuple[date
     return date(year, month, day.day), ""
 
 
+@functools.lru_cache(maxsize=65_536)  # the custody reconciliation asks for the same days a million times
 def add_months(day: date, months: int) -> date:
     """``day`` plus ``months`` procedural months (高法解释第202条第1款, with the month-end rule)."""
     return _shift_months(day, months, month_end_rule=True)[0]

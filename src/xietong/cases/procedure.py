@@ -152,6 +152,7 @@ class Action:
     needs_reason: bool = False
     options: tuple[str, ...] = ()  # extra input the act takes (e.g. "procedure", "verdict")
     creates: bool = False  # 立案 creates the case
+    unit_kinds: frozenset[str] = frozenset()  # when set, only units of these kinds (e.g. 司法所) act
     help: str = ""
 
     @property
@@ -694,6 +695,7 @@ def _actions() -> tuple[Action, ...]:
             agency="justice",
             duties=CORRECTIONS_STAFF,
             per_party=True,
+            unit_kinds=frozenset({"corrections", "justice_office"}),
             stops=("corrections_report",),
             guards=("may_register_report",),
             articles=("社区矫正法第21条第1款", "社区矫正法第22条"),

@@ -127,10 +127,14 @@ def actions_available(*, user: User, case: Case) -> list[Action]:
     for action in actions_for_stage(Stage(case.stage)):
         if action.agency != unit.agency or not user.has_duty(*action.duties):
             continue
+        if action.unit_kinds and unit.kind not in action.unit_kinds:
+            continue
         stage_agency = Stage(case.stage).agency
         if stage_agency == action.agency and case.holder_unit_id != unit.pk:
             continue
         if action.code == "protest" and case.procuratorate_unit_id != unit.pk:
+            continue
+        if action.code == "offender_report" and not _awaits_report(case, unit.pk):
             continue
         if stage_agency != action.agency and action.per_party and action.custody_from:
             # another agency's act on a person (延长侦查羁押, 释放在押被告人): only when it applies to someone
@@ -140,6 +144,12 @@ def actions_available(*, user: User, case: Case) -> list[Action]:
                 continue
         out.append(action)
     return out
+
+
+def _awaits_report(case: Case, unit_id: int) -> bool:
+    from xietong.execution.selectors import awaiting_report
+
+    return awaiting_report(case_id=case.pk, unit_id=unit_id)
 
 
 @dataclass

@@ -236,6 +236,8 @@ def _check_may_act(user: User, case: Case | None, action: Action, *, pending: bo
         raise NotAllowed(f"「{action.label}」须由{_agency_label(action.agency)}办理", code="agency_forbidden")
     if not user.has_duty(*action.duties):
         raise NotAllowed(f"您的职责不能办理「{action.label}」", code="duty_forbidden")
+    if action.unit_kinds and unit.kind not in action.unit_kinds:
+        raise NotAllowed(f"「{action.label}」不由本单位办理", code="unit_kind_forbidden")
     if case is None:
         return unit
     stage = Stage(case.stage)

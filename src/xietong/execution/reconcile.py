@@ -32,10 +32,11 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, connections, models, transaction
+from django.db import connection, models, transaction
 
 from xietong import servertime
 from xietong.cases.deadlines import SHANGHAI
+from xietong.execution import reconcile_worker
 from xietong.execution.custody import STATE_AFTER, Event, Finding, Kind, assess
 from xietong.execution.models import CustodyEvent
 
@@ -244,20 +245,6 @@ def _scan(
     stats.assessed += assessed
 
 
-def _worker(today: date, bounds: tuple[int, int], batch: int, prefilter: bool, out: Any) -> None:
-    """In a forked process: scan one range of persons, send the findings and counts back."""
-    connections.close_all()  # never share the parent's socket; Django opens a new one
-    try:
-        stats = ScanStats()
-        found = list(_scan(today, bounds, batch, prefilter, stats))
-        out.send(("ok", found, stats))
-    except BaseException as exc:  # report anything to the parent, which raises it
-        out.send(("error", f"{type(exc).__name__}: {exc}", None))
-    finally:
-        out.close()
-        connections.close_all()
-
-
 def _ranges(workers: int) -> list[tuple[int, int]]:
     """``workers`` ranges of party ids with about as many events each (from the index)."""
     opts = CustodyEvent._meta
@@ -276,8 +263,8 @@ def _ranges(workers: int) -> list[tuple[int, int]]:
 def default_workers() -> int:
     """Two processes on PostgreSQL outside a transaction when the machine has the cores, else one.
     (Inside a transaction a second connection would not see its uncommitted rows.) Only the main
-    thread forks: a web request or the embedded worker's thread runs the check in one process, as
-    forking a threaded server copies its other threads' locks mid-use."""
+    thread starts workers: a web request or the embedded worker's thread runs the check in one
+    process rather than start Django twice more inside a server."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 1
     if threading.current_thread() is not threading.main_thread():
@@ -301,7 +288,7 @@ def find_unlawful(
     ``prefilter`` (default) lets the database leave out the persons it can tell are free (see
     :func:`_prefiltered_sql`), so the work grows with the people in custody rather than with the
     history; without it every event is read. ``workers`` > 1 (PostgreSQL only, outside a
-    transaction; default two there) splits the persons by id range over forked processes, the
+    transaction; default two there) splits the persons by id range over spawned processes, the
     caller's process taking the first range. ``stats`` (optional) receives what was read."""
     stats = stats if stats is not None else ScanStats()
     stats.prefilter = prefilter
@@ -316,12 +303,15 @@ def find_unlawful(
         stats.seconds = time.perf_counter() - started
         return
     stats.workers = len(ranges)
-    ctx = multiprocessing.get_context("fork")
-    connection.close()  # the children must not inherit an open connection
+    ctx = multiprocessing.get_context("spawn")
+    database = dict(connection.settings_dict)
+    database["NAME"] = connection.settings_dict["NAME"]  # the test database when under a test run
     children = []
     for bounds in ranges[1:]:
         receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, args=(today, bounds, batch, prefilter, send), daemon=True)
+        proc = ctx.Process(
+            target=reconcile_worker.run, args=(today, bounds, batch, prefilter, send, database), daemon=True
+        )
         proc.start()
         send.close()
         children.append((proc, receive))

@@ -55,6 +55,7 @@ class PersonProgress:
     can_release_on_term: bool = False
     can_parole: bool = False
     must_release: bool = False  # the judgment ordered his release (刑诉法第260条): to do today
+    can_revoke: bool = False  # a court may revoke his probation, parole or 暂予监外执行
 
     @property
     def state_label(self) -> str:
@@ -91,6 +92,11 @@ def case_progress(*, case: Case, user: User) -> list[PersonProgress]:
     }
     unit_ids |= {s.executing_unit_id for s in sentences.values() if s.executing_unit_id}
     units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
+    court = bool(
+        user.unit is not None
+        and (user.unit.kind == UnitKind.INTERMEDIATE_COURT or user.unit_id == case.court_unit_id)
+        and user.has_duty(Duty.HANDLER, Duty.LEADER, Duty.DEPT_HEAD)
+    )
     out = []
     for party in parties:
         history = by_party.get(party.pk, [])
@@ -135,16 +141,29 @@ def case_progress(*, case: Case, user: User) -> list[PersonProgress]:
                     and until is not None
                     and today >= until
                 ),
-                can_parole=bool(
-                    state == custody.State.SERVING
-                    and sentence is not None
-                    and user.unit is not None
-                    and (user.unit.kind == UnitKind.INTERMEDIATE_COURT or user.unit_id == case.court_unit_id)
-                    and user.has_duty(Duty.HANDLER, Duty.LEADER, Duty.DEPT_HEAD)
+                can_parole=bool(court and state.locked_up and sentence is not None and until is not None),
+                can_revoke=bool(
+                    court
+                    and supervisee is not None
+                    and supervisee.kind != "control"
+                    and supervisee.status in {SuperviseeStatus.AWAITING, SuperviseeStatus.SUPERVISED}
                 ),
             )
         )
     return out
+
+
+def awaiting_report(*, case_id: int, unit_id: int) -> bool:
+    """Whether someone of the case has yet to report to this corrections unit or 司法所."""
+    return (
+        Supervisee.objects.filter(
+            case_id=case_id,
+            status__in=[SuperviseeStatus.NOTIFIED, SuperviseeStatus.AWAITING],
+            reported_at__isnull=True,
+        )
+        .filter(Q(corrections_unit_id=unit_id) | Q(office_id=unit_id))
+        .exists()
+    )
 
 
 def is_corrections_staff(user: User) -> bool:

@@ -758,35 +758,57 @@ def _court_user(user: User, case: Case) -> Unit:
     return unit
 
 
+# The two ways a court sends someone serving a term to community corrections.
+_TO_COMMUNITY = {
+    SuperviseeKind.PAROLE: (Kind.PAROLE, "假释裁定书", "裁定假释"),
+    SuperviseeKind.TEMPORARY: (Kind.TEMPORARY_RELEASE, "暂予监外执行决定书", "决定暂予监外执行"),
+}
+
+
 def parole_grant(*, user: User, party_id: int, reason: str = "") -> Supervisee:
     """假释 (刑法第81条、第83条; 刑诉法第273条): the court's ruling frees a prisoner; the rest of his
     term is his probation, supervised by the corrections unit of his residence, where he must
     report within ten days (社区矫正法第21条)."""
+    return _to_community(user=user, party_id=party_id, kind=SuperviseeKind.PAROLE, reason=reason)
+
+
+def temporary_release_grant(*, user: User, party_id: int, reason: str = "") -> Supervisee:
+    """暂予监外执行 decided by the court (刑诉法第265条; 高法解释第515条), before or after 交付执行:
+    the term runs on outside (it counts as served) under community corrections, to which the 看守所
+    or prison hands him within ten days (社区矫正法第21条第2款、第3款)."""
+    return _to_community(user=user, party_id=party_id, kind=SuperviseeKind.TEMPORARY, reason=reason)
+
+
+def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: str) -> Supervisee:
     from xietong.instruments.services import draft_for_act
 
+    event_kind, instrument_kind, label = _TO_COMMUNITY[kind]
     with transaction.atomic():
         _sentence, case, party = _sentence_held_by(user, party_id)
         case = _lock(case.pk)
         unit = _court_user(user, case)
         now = servertime.now()
         today = local_day(now)
-        if _state_of(party.pk, today) != custody.State.SERVING:
-            raise Conflict(f"{party.name}当前不在监狱或看守所服刑，不能假释", code="not_serving")
+        if not _state_of(party.pk, today).locked_up:
+            raise Conflict(f"{party.name}当前不在监狱或看守所服刑，不能{label[2:]}", code="not_serving")
         end = _current_term_end(party.pk)
         if end is None or end <= today:
-            raise Conflict("无剩余刑期，不能假释", code="no_remaining_term")
+            raise Conflict(f"无剩余刑期，不能{label[2:]}", code="no_remaining_term")
         placement = place(Body.CORRECTIONS, case=case, address=party.address)
         if placement.unit is None:
             raise Conflict(placement.problem, code="no_corrections_unit")
-        fastsql.insert([_event(party, case, Kind.PAROLE, now, unit, note=reason[:200] or "裁定假释")])
+        fastsql.insert([_event(party, case, event_kind, now, unit, note=reason[:200] or label)])
         Party.objects.filter(pk=party.pk).update(custody=Custody.SERVING.value, custody_since=now)
         _participate(case, placement.unit, now)
         if placement.office is not None:
             _participate(case, placement.office, now)
+        Supervisee.objects.filter(party=party, status__in=_OPEN).update(
+            status=SuperviseeStatus.REVOKED, ended_at=now, end_reason=label
+        )
         sv = Supervisee.objects.create(
             party=party,
             case=case,
-            kind=SuperviseeKind.PAROLE,
+            kind=kind,
             status=SuperviseeStatus.AWAITING,
             corrections_unit=placement.unit,
             office=placement.office,
@@ -796,12 +818,12 @@ def parole_grant(*, user: User, party_id: int, reason: str = "") -> Supervisee:
             term_end=end,
             report_due=today + timedelta(days=REPORT_DAYS),
             notified_at=now,
-            conditions=CONDITIONS[SuperviseeKind.PAROLE],
+            conditions=CONDITIONS[kind],
         )
         instrument = draft_for_act(
             case=case,
-            kind="假释裁定书",
-            action="parole",
+            kind=instrument_kind,
+            action=event_kind.value,
             unit=unit,
             user=user,
             at=now,
@@ -812,11 +834,11 @@ def parole_grant(*, user: User, party_id: int, reason: str = "") -> Supervisee:
         ledger_append(
             case_id=case.pk,
             actor=_actor(user),
-            action="parole",
+            action=event_kind.value,
             payload={
-                "label": "裁定假释",
+                "label": label,
                 "party": party.name,
-                "probation_end": end.isoformat(),
+                "term_end": end.isoformat(),
                 "corrections_unit": placement.unit.name,
                 "instrument": instrument.pk,
             },
@@ -825,9 +847,10 @@ def parole_grant(*, user: User, party_id: int, reason: str = "") -> Supervisee:
 
 
 def supervision_revoke(*, user: User, supervisee_id: int, reason: str) -> CustodyEvent:
-    """撤销缓刑、假释 (刑法第77条、第86条; 社区矫正法第48条): the ruling takes effect at once; the
-    offender is taken in to serve the original term (缓刑, pre-trial custody credited) or the rest of
-    it (假释). Flows back to the prison or 看守所 as a custody event everyone sees."""
+    """撤销缓刑、假释 (刑法第77条、第86条; 社区矫正法第48条) or 收监执行 of 暂予监外执行 (刑诉法第268条;
+    社区矫正法第49条): the decision takes effect at once; the offender is taken in to serve the original
+    term (缓刑, pre-trial custody credited), the rest of it (假释), or what is left of it (暂予监外执行,
+    whose time outside counts). Flows back to the prison or 看守所 as a custody event everyone sees."""
     from xietong.instruments.services import draft_for_act
 
     if not reason.strip():
@@ -848,6 +871,8 @@ def supervision_revoke(*, user: User, supervisee_id: int, reason: str) -> Custod
         today = local_day(now)
         if sv.kind == SuperviseeKind.PROBATION:  # 刑法第77条: execute the original sentence
             end = sentence_term_end(today, months=sentence.months, credited_days=sentence.credited_days)
+        elif sv.kind == SuperviseeKind.TEMPORARY:  # the time outside counted: the term ends as before
+            end = sv.term_end  # (刑诉法第268条: unless he obtained it by fraud or escaped — then later)
         else:  # 刑法第86条: the part of the term not yet served when he was paroled
             left = (sv.term_end - sv.term_start).days
             end = today + timedelta(days=left)
@@ -865,7 +890,7 @@ def supervision_revoke(*, user: User, supervisee_id: int, reason: str) -> Custod
             _participate(case, placement.unit, now)
         instrument = draft_for_act(
             case=case,
-            kind="撤销缓刑裁定书",
+            kind="收监执行决定书" if sv.kind == SuperviseeKind.TEMPORARY else "撤销缓刑裁定书",
             action="revoke",
             unit=unit,
             user=user,

@@ -161,4 +161,3 @@ def execution_sweep(now: datetime | None = None) -> SweepResult:
         report_overdue=report_overdue(today, now),
         term_ending=terms_ending(today, now),
     )
-

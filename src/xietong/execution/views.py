@@ -106,9 +106,14 @@ def release(request: HttpRequest, party_id: int) -> HttpResponse:
 @domain_errors
 @require_POST
 def parole(request: HttpRequest, party_id: int) -> HttpResponse:
-    sv = services.parole_grant(user=_me(request), party_id=party_id, reason=request.POST.get("reason", ""))
+    grant = (
+        services.temporary_release_grant if request.POST.get("kind") == "temporary" else services.parole_grant
+    )
+    sv = grant(user=_me(request), party_id=party_id, reason=request.POST.get("reason", ""))
     messages.success(
-        request, f"已裁定假释，交{sv.corrections_unit.name}社区矫正，考验期至{sv.term_end:%Y年%m月%d日}"
+        request,
+        f"已{sv.get_kind_display()}，交{sv.corrections_unit.name}社区矫正，至{sv.term_end:%Y年%m月%d日}；"
+        "须在十日内报到",
     )
     return _redirect(request, _back(request))
 

@@ -766,6 +766,16 @@ KINDS: dict[str, Kind] = {
             serve_to="execution",
         ),
         Kind(
+            "收监执行决定书",
+            COURT,
+            "刑更",
+            (f"{_CPL}第268条", "社区矫正法第49条", "最高人民法院关于适用《刑事诉讼法》的解释第517条"),
+            "罪犯{{ names }}因{{ charge }}被判处{{ verdict_text }}，暂予监外执行期间"
+            "{{ reason|default:'暂予监外执行的情形消失，且刑期未满' }}。根据" + _CPL + "第二百六十八条之规定，"
+            "决定对罪犯{{ names }}收监执行。",
+            serve_to="execution",
+        ),
+        Kind(
             "收监执行建议书",
             JUSTICE,
             "收建",

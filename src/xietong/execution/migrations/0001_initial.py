@@ -6,93 +6,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0003_case_ledger_head'),
-        ('orgs', '0002_alter_unit_kind'),
+        ("cases", "0003_case_ledger_head"),
+        ("orgs", "0002_alter_unit_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Sentence',
+            name="Sentence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('penalty', models.CharField(max_length=20, verbose_name='主刑')),
-                ('months', models.PositiveSmallIntegerField(default=0, verbose_name='刑期（月）')),
-                ('probation_months', models.PositiveSmallIntegerField(default=0, verbose_name='缓刑考验期（月）')),
-                ('effective_on', models.DateField(verbose_name='生效日期')),
-                ('effective_basis', models.CharField(choices=[('appeal_expired', '上诉、抗诉期满'), ('final', '终审')], max_length=20, verbose_name='生效方式')),
-                ('credited_days', models.PositiveIntegerField(default=0, verbose_name='先行羁押折抵（日）')),
-                ('term_start', models.DateField(blank=True, null=True, verbose_name='刑期起算')),
-                ('term_end', models.DateField(blank=True, null=True, verbose_name='刑期届满')),
-                ('body', models.CharField(choices=[('prison', '监狱'), ('detention_house', '看守所'), ('corrections', '社区矫正机构'), ('police', '公安机关'), ('court', '人民法院执行'), ('release', '无需执行（释放）')], max_length=20, verbose_name='执行机关类别')),
-                ('prohibitions', models.TextField(blank=True, verbose_name='禁止令')),
-                ('created_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sentences', to='cases.case')),
-                ('executing_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit')),
-                ('party', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sentence', to='cases.party')),
-                ('residence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("penalty", models.CharField(max_length=20, verbose_name="主刑")),
+                ("months", models.PositiveSmallIntegerField(default=0, verbose_name="刑期（月）")),
+                (
+                    "probation_months",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="缓刑考验期（月）"),
+                ),
+                ("effective_on", models.DateField(verbose_name="生效日期")),
+                (
+                    "effective_basis",
+                    models.CharField(
+                        choices=[("appeal_expired", "上诉、抗诉期满"), ("final", "终审")],
+                        max_length=20,
+                        verbose_name="生效方式",
+                    ),
+                ),
+                ("credited_days", models.PositiveIntegerField(default=0, verbose_name="先行羁押折抵（日）")),
+                ("term_start", models.DateField(blank=True, null=True, verbose_name="刑期起算")),
+                ("term_end", models.DateField(blank=True, null=True, verbose_name="刑期届满")),
+                (
+                    "body",
+                    models.CharField(
+                        choices=[
+                            ("prison", "监狱"),
+                            ("detention_house", "看守所"),
+                            ("corrections", "社区矫正机构"),
+                            ("police", "公安机关"),
+                            ("court", "人民法院执行"),
+                            ("release", "无需执行（释放）"),
+                        ],
+                        max_length=20,
+                        verbose_name="执行机关类别",
+                    ),
+                ),
+                ("prohibitions", models.TextField(blank=True, verbose_name="禁止令")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sentences", to="cases.case"
+                    ),
+                ),
+                (
+                    "executing_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                    ),
+                ),
+                (
+                    "party",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sentence", to="cases.party"
+                    ),
+                ),
+                (
+                    "residence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '生效判决',
-                'verbose_name_plural': '生效判决',
+                "verbose_name": "生效判决",
+                "verbose_name_plural": "生效判决",
             },
         ),
         migrations.CreateModel(
-            name='CustodyEvent',
+            name="CustodyEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('detain', '刑事拘留'), ('extend_detention', '延长提请批准逮捕期限'), ('request_arrest', '提请批准逮捕'), ('arrest', '执行逮捕'), ('extend_custody', '延长侦查羁押期限'), ('transfer_prosecution', '移送审查起诉'), ('supplementary', '退回补充侦查'), ('resubmit', '补充侦查后重新移送'), ('court_accept', '法院受理'), ('extend_trial', '延长审理期限'), ('pronounce', '宣判'), ('appeal', '上诉、抗诉'), ('remand', '发回重审'), ('effective', '判决生效'), ('commit', '交付执行（收监、收押）'), ('bail', '取保候审'), ('surveil', '监视居住'), ('release', '释放'), ('corrections_start', '社区矫正开始'), ('parole', '假释'), ('temporary_release', '暂予监外执行'), ('revoke', '撤销缓刑、假释或暂予监外执行，收监执行'), ('term_end', '刑满释放'), ('corrections_end', '解除社区矫正')], max_length=24, verbose_name='事项')),
-                ('at', models.DateTimeField(verbose_name='时间（服务器）')),
-                ('on', models.DateField(verbose_name='日期')),
-                ('until', models.DateField(blank=True, null=True, verbose_name='依据有效至')),
-                ('variant', models.CharField(blank=True, max_length=20)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custody_events', to='cases.case')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custody_events', to='cases.party')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("detain", "刑事拘留"),
+                            ("extend_detention", "延长提请批准逮捕期限"),
+                            ("request_arrest", "提请批准逮捕"),
+                            ("arrest", "执行逮捕"),
+                            ("extend_custody", "延长侦查羁押期限"),
+                            ("transfer_prosecution", "移送审查起诉"),
+                            ("supplementary", "退回补充侦查"),
+                            ("resubmit", "补充侦查后重新移送"),
+                            ("court_accept", "法院受理"),
+                            ("extend_trial", "延长审理期限"),
+                            ("pronounce", "宣判"),
+                            ("appeal", "上诉、抗诉"),
+                            ("remand", "发回重审"),
+                            ("effective", "判决生效"),
+                            ("commit", "交付执行（收监、收押）"),
+                            ("bail", "取保候审"),
+                            ("surveil", "监视居住"),
+                            ("release", "释放"),
+                            ("corrections_start", "社区矫正开始"),
+                            ("parole", "假释"),
+                            ("temporary_release", "暂予监外执行"),
+                            ("revoke", "撤销缓刑、假释或暂予监外执行，收监执行"),
+                            ("term_end", "刑满释放"),
+                            ("corrections_end", "解除社区矫正"),
+                        ],
+                        max_length=24,
+                        verbose_name="事项",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="时间（服务器）")),
+                ("on", models.DateField(verbose_name="日期")),
+                ("until", models.DateField(blank=True, null=True, verbose_name="依据有效至")),
+                ("variant", models.CharField(blank=True, max_length=20)),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="custody_events",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="custody_events",
+                        to="cases.party",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '羁押变动',
-                'verbose_name_plural': '羁押变动',
-                'ordering': ['party', 'at', 'id'],
-                'indexes': [models.Index(fields=['party', 'at', 'id'], name='custody_event_person')],
+                "verbose_name": "羁押变动",
+                "verbose_name_plural": "羁押变动",
+                "ordering": ["party", "at", "id"],
+                "indexes": [models.Index(fields=["party", "at", "id"], name="custody_event_person")],
             },
         ),
         migrations.CreateModel(
-            name='Supervisee',
+            name="Supervisee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('control', '管制'), ('probation', '缓刑'), ('parole', '假释'), ('temporary', '暂予监外执行')], max_length=12, verbose_name='矫正类别')),
-                ('status', models.CharField(choices=[('notified', '已预告知（待交付）'), ('awaiting', '待报到'), ('supervised', '在矫'), ('discharged', '解除矫正'), ('revoked', '撤销（收监执行）')], db_index=True, default='notified', max_length=12, verbose_name='状态')),
-                ('address', models.CharField(max_length=200, verbose_name='居住地')),
-                ('term_start', models.DateField(verbose_name='矫正期起')),
-                ('term_end', models.DateField(verbose_name='矫正期满')),
-                ('report_due', models.DateField(verbose_name='报到期限')),
-                ('reported_at', models.DateTimeField(blank=True, null=True, verbose_name='报到时间')),
-                ('plan', models.TextField(blank=True, verbose_name='矫正方案')),
-                ('conditions', models.TextField(blank=True, verbose_name='应遵守的规定')),
-                ('prohibitions', models.TextField(blank=True, verbose_name='禁止令')),
-                ('notified_at', models.DateTimeField(verbose_name='预告知时间')),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=200)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supervisees', to='cases.case')),
-                ('corrections_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit')),
-                ('office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='司法所')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supervisions', to='cases.party')),
-                ('reported_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit')),
-                ('residence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.region')),
-                ('supervisor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("control", "管制"),
+                            ("probation", "缓刑"),
+                            ("parole", "假释"),
+                            ("temporary", "暂予监外执行"),
+                        ],
+                        max_length=12,
+                        verbose_name="矫正类别",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("notified", "已预告知（待交付）"),
+                            ("awaiting", "待报到"),
+                            ("supervised", "在矫"),
+                            ("discharged", "解除矫正"),
+                            ("revoked", "撤销（收监执行）"),
+                        ],
+                        db_index=True,
+                        default="notified",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("address", models.CharField(max_length=200, verbose_name="居住地")),
+                ("term_start", models.DateField(verbose_name="矫正期起")),
+                ("term_end", models.DateField(verbose_name="矫正期满")),
+                ("report_due", models.DateField(verbose_name="报到期限")),
+                ("reported_at", models.DateTimeField(blank=True, null=True, verbose_name="报到时间")),
+                ("plan", models.TextField(blank=True, verbose_name="矫正方案")),
+                ("conditions", models.TextField(blank=True, verbose_name="应遵守的规定")),
+                ("prohibitions", models.TextField(blank=True, verbose_name="禁止令")),
+                ("notified_at", models.DateTimeField(verbose_name="预告知时间")),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supervisees",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "corrections_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="orgs.unit"
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="司法所",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supervisions",
+                        to="cases.party",
+                    ),
+                ),
+                (
+                    "reported_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                    ),
+                ),
+                (
+                    "residence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.region",
+                    ),
+                ),
+                (
+                    "supervisor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '社区矫正对象',
-                'verbose_name_plural': '社区矫正对象',
-                'ordering': ['report_due'],
-                'indexes': [models.Index(fields=['corrections_unit', 'status'], name='execution_s_correct_ab4b11_idx'), models.Index(fields=['office', 'status'], name='execution_s_office__db718d_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['discharged', 'revoked']), _negated=True), fields=('party',), name='one_open_supervision_per_person')],
+                "verbose_name": "社区矫正对象",
+                "verbose_name_plural": "社区矫正对象",
+                "ordering": ["report_due"],
+                "indexes": [
+                    models.Index(
+                        fields=["corrections_unit", "status"], name="execution_s_correct_ab4b11_idx"
+                    ),
+                    models.Index(fields=["office", "status"], name="execution_s_office__db718d_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["discharged", "revoked"]), _negated=True),
+                        fields=("party",),
+                        name="one_open_supervision_per_person",
+                    )
+                ],
             },
         ),
     ]
