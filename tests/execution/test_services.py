@@ -277,6 +277,14 @@ def test_parole_flows_to_corrections_and_revocation_flows_back(city: City) -> No
         assert supervisee.kind == "parole" and supervisee.status == "awaiting"
         assert supervisee.term_end == Sentence.objects.get(party=party).term_end
         act(city, "gusu.office", case_id, "offender_report", party_ids=[party.pk])
+        # the ruling, once sealed, reaches the corrections unit too; the prison drafts the 假释证明书
+        ruling = Instrument.objects.get(case_id=case_id, kind="假释裁定书")
+        instruments.instrument_submit(user=city.u("mid_judge"), instrument_id=ruling.pk)
+        instruments.instrument_approve(user=city.u("mid_leader"), instrument_id=ruling.pk)
+        instruments.instrument_seal(user=city.u("mid_judge"), instrument_id=ruling.pk)
+        served = set(Service.objects.filter(instrument=ruling).values_list("recipient_unit", flat=True))
+        assert city.counties["gusu"].corrections.pk in served
+        assert Instrument.objects.get(case_id=case_id, kind="假释证明书").unit.kind == "prison"
         with pytest.raises(ValidationFailed):
             services.supervision_revoke(user=city.u("mid_judge"), supervisee_id=supervisee.pk, reason=" ")
         left = (supervisee.term_end - supervisee.term_start).days

@@ -166,6 +166,20 @@ def awaiting_report(*, case_id: int, unit_id: int) -> bool:
     )
 
 
+def corrections_units_of(*, case_id: int, party_ids: list[int]) -> list[Unit]:
+    """The corrections units supervising (or about to supervise) these persons of the case, the
+    latest file first: where a 假释 or 撤销 decision is also served."""
+    files = (
+        Supervisee.objects.filter(case_id=case_id).select_related("corrections_unit").order_by("-notified_at")
+    )
+    if party_ids:
+        files = files.filter(party_id__in=party_ids)
+    units: dict[int, Unit] = {}
+    for sv in files:
+        units.setdefault(sv.corrections_unit_id, sv.corrections_unit)
+    return list(units.values())
+
+
 def is_corrections_staff(user: User) -> bool:
     return bool(
         user.unit is not None

@@ -784,7 +784,7 @@ def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: st
 
     event_kind, instrument_kind, label = _TO_COMMUNITY[kind]
     with transaction.atomic():
-        _sentence, case, party = _sentence_held_by(user, party_id)
+        sentence, case, party = _sentence_held_by(user, party_id)
         case = _lock(case.pk)
         unit = _court_user(user, case)
         now = servertime.now()
@@ -798,6 +798,7 @@ def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: st
         if placement.unit is None:
             raise Conflict(placement.problem, code="no_corrections_unit")
         fastsql.insert([_event(party, case, event_kind, now, unit, note=reason[:200] or label)])
+        _participate(case, unit, now)  # the ruling court (often the 中级人民法院) takes part from now
         Party.objects.filter(pk=party.pk).update(custody=Custody.SERVING.value, custody_since=now)
         _participate(case, placement.unit, now)
         if placement.office is not None:
@@ -831,6 +832,19 @@ def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: st
             party_ids=[party.pk],
             reason=reason,
         )
+        prison = Unit.objects.filter(pk=sentence.executing_unit_id or 0, kind=UnitKind.PRISON).first()
+        if kind == SuperviseeKind.PAROLE and prison is not None:
+            # 监狱法第33条: the prison releases him on the day and gives him the 假释证明书
+            draft_for_act(
+                case=case,
+                kind="假释证明书",
+                action=event_kind.value,
+                unit=prison,
+                user=user,
+                at=now,
+                claimed=None,
+                party_ids=[party.pk],
+            )
         ledger_append(
             case_id=case.pk,
             actor=_actor(user),
@@ -878,6 +892,7 @@ def supervision_revoke(*, user: User, supervisee_id: int, reason: str) -> Custod
             end = today + timedelta(days=left)
         body = Body.DETENTION_HOUSE if sentence.penalty == "criminal_detention" else Body.PRISON
         placement = place(body, case=case, address=sv.party.address)
+        _participate(case, unit, now)
         sv.status, sv.ended_at, sv.end_reason = SuperviseeStatus.REVOKED, now, reason[:200]
         sv.save(update_fields=["status", "ended_at", "end_reason"])
         event = _event(sv.party, case, Kind.REVOKE, now, placement.unit or unit, until=end, note=reason)

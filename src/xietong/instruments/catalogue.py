@@ -28,6 +28,7 @@ class Kind:
     service_rule: str | None = None  # the clock (cases.deadlines) that its service stops
     closing: str = ""  # 此致 line before the 落款, e.g. 「此致\n苏州市姑苏区人民检察院」
     uploadable: bool = False  # the court may seal its own document (from its trial system) instead
+    to_corrections: bool = False  # also served on the corrections unit supervising the persons (F7)
 
     @property
     def recipient_label(self) -> str:
@@ -463,6 +464,7 @@ KINDS: dict[str, Kind] = {
             "兹证明罪犯{{ names }}，因{{ charge }}经{{ case.court_unit.name|default:'人民法院' }}判处{{ verdict_text }}，"
             "经人民法院裁定假释，于{{ today }}予以假释。假释考验期内依法实行社区矫正，应当在十日内到执行地社区矫正机构报到。",
             to_person="被假释罪犯",
+            to_corrections=True,
         ),
         Kind(
             "社区矫正报到通知书",
@@ -694,6 +696,7 @@ KINDS: dict[str, Kind] = {
             + _CPL
             + "第二百六十五条之规定，决定对其暂予监外执行，交由执行地社区矫正机构实行社区矫正。",
             serve_to="execution",
+            to_corrections=True,
         ),
         Kind(
             "假释建议书",
@@ -750,6 +753,7 @@ KINDS: dict[str, Kind] = {
             "依照《中华人民共和国刑法》第八十一条、第八十三条之规定，裁定如下：\n对罪犯{{ names }}予以假释，"
             "假释考验期限为没有执行完毕的刑期。\n本裁定送达后即发生法律效力。",
             serve_to="execution",
+            to_corrections=True,
         ),
         Kind(
             "撤销缓刑裁定书",
@@ -764,6 +768,7 @@ KINDS: dict[str, Kind] = {
             "该犯{{ reason|default:'在考验期限内违反监督管理规定，情节严重' }}。依照《中华人民共和国刑法》第七十七条、"
             "第八十六条之规定，裁定如下：\n撤销缓刑（假释），收监执行。\n本裁定一经作出，立即生效。",
             serve_to="execution",
+            to_corrections=True,
         ),
         Kind(
             "收监执行决定书",
@@ -771,9 +776,12 @@ KINDS: dict[str, Kind] = {
             "刑更",
             (f"{_CPL}第268条", "社区矫正法第49条", "最高人民法院关于适用《刑事诉讼法》的解释第517条"),
             "罪犯{{ names }}因{{ charge }}被判处{{ verdict_text }}，暂予监外执行期间"
-            "{{ reason|default:'暂予监外执行的情形消失，且刑期未满' }}。根据" + _CPL + "第二百六十八条之规定，"
+            "{{ reason|default:'暂予监外执行的情形消失，且刑期未满' }}。根据"
+            + _CPL
+            + "第二百六十八条之规定，"
             "决定对罪犯{{ names }}收监执行。",
             serve_to="execution",
+            to_corrections=True,
         ),
         Kind(
             "收监执行建议书",
