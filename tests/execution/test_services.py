@@ -364,4 +364,7 @@ def test_temporary_release_before_delivery_and_taking_him_back(city: City) -> No
         )
     assert event.until == term_end  # the time outside counted as served
     assert kinds(case_id)[-3:] == ["temporary_release", "corrections_start", "revoke"]
-    assert Instrument.objects.filter(case_id=case_id, kind__in=["暂予监外执行决定书", "收监执行决定书"]).count() == 2
+    assert (
+        Instrument.objects.filter(case_id=case_id, kind__in=["暂予监外执行决定书", "收监执行决定书"]).count()
+        == 2
+    )

@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='unit',
-            name='kind',
-            field=models.CharField(choices=[('city_police', '市公安局'), ('police_branch', '公安分局'), ('police_station', '派出所'), ('city_procuratorate', '市人民检察院'), ('procuratorate', '区县人民检察院'), ('intermediate_court', '中级人民法院'), ('basic_court', '基层人民法院'), ('city_justice', '市司法局'), ('justice_bureau', '区县司法局'), ('justice_office', '司法所'), ('corrections', '社区矫正机构'), ('detention_house', '看守所'), ('prison', '监狱'), ('committee', '政法委')], max_length=30, verbose_name='类别'),
+            model_name="unit",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("city_police", "市公安局"),
+                    ("police_branch", "公安分局"),
+                    ("police_station", "派出所"),
+                    ("city_procuratorate", "市人民检察院"),
+                    ("procuratorate", "区县人民检察院"),
+                    ("intermediate_court", "中级人民法院"),
+                    ("basic_court", "基层人民法院"),
+                    ("city_justice", "市司法局"),
+                    ("justice_bureau", "区县司法局"),
+                    ("justice_office", "司法所"),
+                    ("corrections", "社区矫正机构"),
+                    ("detention_house", "看守所"),
+                    ("prison", "监狱"),
+                    ("committee", "政法委"),
+                ],
+                max_length=30,
+                verbose_name="类别",
+            ),
         ),
     ]

@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('supervision', '0002_alert_key'),
+        ("supervision", "0002_alert_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('backdate', '倒签日期'), ('alter_sealed', '篡改已盖章文书'), ('foreign_seal', '冒用他单位印章'), ('tampered_copy', '验证发现被改动的文书'), ('service_overdue', '送达超期'), ('custody_unlawful', '羁押无法律依据'), ('report_overdue', '社区矫正对象逾期未报到'), ('term_ending', '刑期、矫正期即将届满'), ('handoff_refused', '交付执行异常')], db_index=True, max_length=20, verbose_name='类型'),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("backdate", "倒签日期"),
+                    ("alter_sealed", "篡改已盖章文书"),
+                    ("foreign_seal", "冒用他单位印章"),
+                    ("tampered_copy", "验证发现被改动的文书"),
+                    ("service_overdue", "送达超期"),
+                    ("custody_unlawful", "羁押无法律依据"),
+                    ("report_overdue", "社区矫正对象逾期未报到"),
+                    ("term_ending", "刑期、矫正期即将届满"),
+                    ("handoff_refused", "交付执行异常"),
+                ],
+                db_index=True,
+                max_length=20,
+                verbose_name="类型",
+            ),
         ),
     ]
