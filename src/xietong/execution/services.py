@@ -36,7 +36,7 @@ from xietong.execution.models import (
     SuperviseeKind,
     SuperviseeStatus,
 )
-from xietong.execution.placement import place
+from xietong.execution.placement import Placement, place
 from xietong.ledger.services import Actor, actor_of, ledger_append
 from xietong.orgs.models import Duty, Unit, UnitKind, User
 
@@ -331,22 +331,16 @@ def on_effective(
         if placement.unit is not None:
             _participate(case, placement.unit, at)
         if plan.body == Body.CORRECTIONS and placement.unit and plan.term_start and plan.term_end:
-            if placement.office is not None:
-                _participate(case, placement.office, at)
-            Supervisee.objects.filter(party=party, status__in=_OPEN).delete()
-            Supervisee.objects.create(
-                party=party,
+            Supervisee.objects.filter(party=party, status__in=_OPEN).delete()  # a retrial's replaces it
+            _open_file(
                 case=case,
-                kind=plan.supervision,
-                corrections_unit=placement.unit,
-                office=placement.office,
-                residence=placement.residence,
-                address=party.address,
-                term_start=plan.term_start,
-                term_end=plan.term_end,
-                report_due=effective_on + timedelta(days=REPORT_DAYS),
-                notified_at=at,
-                conditions=CONDITIONS[SuperviseeKind(plan.supervision)],
+                party=party,
+                kind=SuperviseeKind(plan.supervision),
+                status=SuperviseeStatus.NOTIFIED,
+                placement=placement,
+                term=(plan.term_start, plan.term_end),
+                report_from=effective_on,
+                at=at,
                 prohibitions=verdict.prohibitions,
             )
             notified = True
@@ -360,6 +354,43 @@ def on_effective(
 
 
 _OPEN = [SuperviseeStatus.NOTIFIED, SuperviseeStatus.AWAITING, SuperviseeStatus.SUPERVISED]
+
+
+def _open_file(
+    *,
+    case: Case,
+    party: Party,
+    kind: SuperviseeKind,
+    status: SuperviseeStatus,
+    placement: Placement,
+    term: tuple[date, date],
+    report_from: date,
+    at: datetime,
+    prohibitions: str = "",
+) -> Supervisee:
+    """The corrections file of ``party`` at the corrections unit (and 司法所) of his residence, who
+    take part in the case from now; he reports within ten days of ``report_from`` (社区矫正法第21条)."""
+    if placement.unit is None:
+        raise Conflict(placement.problem, code="no_corrections_unit")
+    for unit in (placement.unit, placement.office):
+        if unit is not None:
+            _participate(case, unit, at)
+    return Supervisee.objects.create(
+        party=party,
+        case=case,
+        kind=kind,
+        status=status,
+        corrections_unit=placement.unit,
+        office=placement.office,
+        residence=placement.residence,
+        address=party.address,
+        term_start=term[0],
+        term_end=term[1],
+        report_due=report_from + timedelta(days=REPORT_DAYS),
+        notified_at=at,
+        conditions=CONDITIONS[kind],
+        prohibitions=prohibitions,
+    )
 
 
 def _alert_later(*, kind: str, message: str, case_id: int | None, unit_id: int | None, key: str) -> None:
@@ -800,26 +831,18 @@ def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: st
         fastsql.insert([_event(party, case, event_kind, now, unit, note=reason[:200] or label)])
         _participate(case, unit, now)  # the ruling court (often the 中级人民法院) takes part from now
         Party.objects.filter(pk=party.pk).update(custody=Custody.SERVING.value, custody_since=now)
-        _participate(case, placement.unit, now)
-        if placement.office is not None:
-            _participate(case, placement.office, now)
         Supervisee.objects.filter(party=party, status__in=_OPEN).update(
             status=SuperviseeStatus.REVOKED, ended_at=now, end_reason=label
         )
-        sv = Supervisee.objects.create(
-            party=party,
+        sv = _open_file(
             case=case,
+            party=party,
             kind=kind,
             status=SuperviseeStatus.AWAITING,
-            corrections_unit=placement.unit,
-            office=placement.office,
-            residence=placement.residence,
-            address=party.address,
-            term_start=today,
-            term_end=end,
-            report_due=today + timedelta(days=REPORT_DAYS),
-            notified_at=now,
-            conditions=CONDITIONS[kind],
+            placement=placement,
+            term=(today, end),
+            report_from=today,
+            at=now,
         )
         instrument = draft_for_act(
             case=case,

@@ -797,32 +797,27 @@ def _take_number(instrument: Instrument, spec: catalogue.Kind, today: date) -> I
 
 
 def _serve_on_seal(instrument: Instrument, spec: catalogue.Kind, now: datetime) -> list[Service]:
-    rows = []
+    receivers: list[Unit] = []
     receiver = receiver_of(instrument, spec)
-    if receiver is not None and receiver.pk != instrument.unit_id:
-        rows.append(
-            Service(
-                instrument=instrument,
-                method=ServiceMethod.ELECTRONIC,
-                recipient_unit=receiver,
-                delivered_at=now,
-            )
-        )
+    if receiver is not None:
+        receivers.append(receiver)
     if spec.to_corrections:  # 假释、暂予监外执行、撤销: the corrections unit that supervises him too
         from xietong.execution.selectors import corrections_units_of
 
-        served = {r.recipient_unit_id for r in rows} | {instrument.unit_id}
-        for unit in corrections_units_of(case_id=instrument.case_id, party_ids=instrument.party_ids):
-            if unit.pk not in served:
-                rows.append(
-                    Service(
-                        instrument=instrument,
-                        method=ServiceMethod.ELECTRONIC,
-                        recipient_unit=unit,
-                        delivered_at=now,
-                    )
+        receivers += corrections_units_of(case_id=instrument.case_id, party_ids=instrument.party_ids)
+    rows = []
+    served = {instrument.unit_id}
+    for unit in receivers:
+        if unit.pk not in served:
+            served.add(unit.pk)
+            rows.append(
+                Service(
+                    instrument=instrument,
+                    method=ServiceMethod.ELECTRONIC,
+                    recipient_unit=unit,
+                    delivered_at=now,
                 )
-                served.add(unit.pk)
+            )
     if spec.to_person:
         rows.append(
             Service(instrument=instrument, method=ServiceMethod.PERSONAL, recipient_name=spec.to_person)
