@@ -702,7 +702,7 @@ def supervisee_discharge(*, user: User, supervisee_id: int) -> Supervisee:
         return sv
 
 
-def _sentence_held_by(user: User, party_id: int) -> tuple[Sentence, Case, Party]:
+def _sentence_of(party_id: int) -> tuple[Sentence, Case, Party]:
     sentence = Sentence.objects.select_related("party", "case").filter(party_id=party_id).first()
     if sentence is None:
         raise NotFound("没有该罪犯的生效判决", code="sentence_not_found")
@@ -715,7 +715,7 @@ def release_on_term(*, user: User, party_id: int) -> CustodyEvent:
     from xietong.instruments.services import draft_for_act
 
     with transaction.atomic():
-        sentence, case, party = _sentence_held_by(user, party_id)
+        sentence, case, party = _sentence_of(party_id)
         case = _lock(case.pk)
         party = Party.objects.get(pk=party.pk)
         if user.unit_id != sentence.executing_unit_id or not user.has_duty(Duty.HANDLER, Duty.LEADER):
@@ -815,7 +815,7 @@ def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: st
 
     event_kind, instrument_kind, label = _TO_COMMUNITY[kind]
     with transaction.atomic():
-        sentence, case, party = _sentence_held_by(user, party_id)
+        sentence, case, party = _sentence_of(party_id)
         case = _lock(case.pk)
         unit = _court_user(user, case)
         now = servertime.now()
