@@ -146,6 +146,12 @@ class Replay:
         ).values_list("pk", "unit_id"):
             self.seal_instrument(pk, unit_id)
 
+    def supervising_unit(self, supervisee: Supervisee) -> int:
+        """The offender's 司法所 when it has staff in the demo, else the corrections unit."""
+        if supervisee.office_id is not None and supervisee.office_id in self.staff.handler:
+            return supervisee.office_id
+        return supervisee.corrections_unit_id
+
     def as_unit(self, unit_id: int, fn: Callable[..., object]) -> None:
         """``fn(user=…)`` done by the unit's handler at the replay's time."""
         with servertime.simulated(self.at):
@@ -390,23 +396,17 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
             if unit is not None and r.at < r.stop_before:
                 r.as_unit(unit, partial(execution.release_on_term, party_id=sentence.party_id))
     for supervisee in Supervisee.objects.filter(case_id=r.case_id, reported_at__isnull=True):
-        where = (
-            supervisee.office_id
-            if supervisee.office_id in r.staff.handler
-            else supervisee.corrections_unit_id
-        )
+        where = r.supervising_unit(supervisee)
         if not go(lambda: r.report(supervisee.party_id, where), 0.5, 4):  # noqa: B023 (called at once)
             return
     for supervisee in Supervisee.objects.filter(case_id=r.case_id, status="supervised"):
         day_after = datetime.combine(supervisee.term_end + timedelta(days=1), time(9), tzinfo=r.at.tzinfo)
         if day_after < r.stop_before:  # the term is over: 解除社区矫正
             r.at = max(r.at, day_after)
-            where = (
-                supervisee.office_id
-                if supervisee.office_id in r.staff.handler
-                else supervisee.corrections_unit_id
+            r.as_unit(
+                r.supervising_unit(supervisee),
+                partial(execution.supervisee_discharge, supervisee_id=supervisee.pk),
             )
-            r.as_unit(where, partial(execution.supervisee_discharge, supervisee_id=supervisee.pk))
 
 
 def _to_release_on_judgment(case_id: int) -> list[int]:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from xietong.cases.models import Case, Party
+from xietong.execution import custody
 from xietong.execution.custody import KIND_LABELS
 from xietong.orgs.models import Region, Unit
 
@@ -38,6 +39,12 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party_id} {self.kind} {self.on}"
+
+    def as_event(self) -> custody.Event:
+        """The pure form that ``execution.custody`` reasons about."""
+        return custody.Event(
+            custody.Kind(self.kind), self.on, self.unit_id, self.until, self.variant, self.pk
+        )
 
 
 class Body(models.TextChoices):

@@ -33,9 +33,9 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from xietong import servertime
-from xietong.cases.deadlines import SHANGHAI
 from xietong.execution import reconcile_worker
 from xietong.execution.custody import STATE_AFTER, Event, Finding, Kind, assess
 from xietong.execution.models import CustodyEvent
@@ -88,7 +88,7 @@ class ReconcileResult:
 
 
 def shanghai_today() -> date:
-    return servertime.now().astimezone(SHANGHAI).date()
+    return timezone.localdate(servertime.now())
 
 
 # ------------------------------------------------------------------ reading

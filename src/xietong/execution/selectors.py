@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from xietong import servertime
 from xietong.cases.models import Case, Party
 from xietong.cases.procedure import PENALTY_LABELS
 from xietong.execution import custody
 from xietong.execution.models import Body, CustodyEvent, Sentence, Supervisee, SuperviseeStatus
-from xietong.execution.services import local_day
 from xietong.orgs.models import Duty, Unit, UnitKind, User
 
 STATE_LABELS = {
@@ -76,7 +76,7 @@ def _authority(event: custody.Event | None, units: dict[int, str]) -> tuple[str,
 def case_progress(*, case: Case, user: User) -> list[PersonProgress]:
     """For each person of the case: his state today, where he is, the act he is held (or
     supervised) under and the last day it allows; the whole custody history every agency sees."""
-    today = local_day(servertime.now())
+    today = timezone.localdate(servertime.now())
     parties = list(case.parties.all().order_by("ordinal"))
     rows = list(CustodyEvent.objects.filter(case=case).order_by("party_id", "at", "id"))
     by_party: dict[int, list[CustodyEvent]] = {p.pk: [] for p in parties}
@@ -100,9 +100,7 @@ def case_progress(*, case: Case, user: User) -> list[PersonProgress]:
     out = []
     for party in parties:
         history = by_party.get(party.pk, [])
-        events = [
-            custody.Event(custody.Kind(e.kind), e.on, e.unit_id, e.until, e.variant, e.pk) for e in history
-        ]
+        events = [e.as_event() for e in history]
         state, basis, last = custody.status(events, today)
         sentence, supervisee = sentences.get(party.pk), supervisees.get(party.pk)
         if state.locked_up and basis is not None:
@@ -201,7 +199,7 @@ def supervisees_of(user: User) -> QuerySet[Supervisee]:
 
 def corrections_board(user: User) -> dict[str, Any]:
     """The corrections workbench: who must report, who is supervised, whose term ends soon."""
-    today = local_day(servertime.now())
+    today = timezone.localdate(servertime.now())
     mine = supervisees_of(user)
     waiting = list(mine.filter(status__in=[SuperviseeStatus.NOTIFIED, SuperviseeStatus.AWAITING]))
     supervised = list(mine.filter(status=SuperviseeStatus.SUPERVISED).order_by("term_end"))
@@ -230,15 +228,14 @@ def prisoners_of(user: User) -> list[tuple[Sentence, date | None]]:
         .select_related("party", "case")
         .order_by("term_end")
     )
+    chosen = list(sentences[:500])
+    last: dict[int, CustodyEvent] = {}  # each person's latest event, in one query
+    for row in CustodyEvent.objects.filter(party_id__in=[s.party_id for s in chosen]).order_by("at", "id"):
+        last[row.party_id] = row
     out = []
-    for s in sentences[:500]:
-        last = (
-            CustodyEvent.objects.filter(party_id=s.party_id)
-            .order_by("-at", "-id")
-            .values_list("kind", "until")
-            .first()
-        )
-        if last is None or custody.STATE_AFTER.get(custody.Kind(last[0])) != custody.State.SERVING:
+    for s in chosen:
+        latest = last.get(s.party_id)
+        if latest is None or custody.STATE_AFTER.get(custody.Kind(latest.kind)) != custody.State.SERVING:
             continue
-        out.append((s, last[1] or s.term_end))
+        out.append((s, latest.until or s.term_end))
     return out

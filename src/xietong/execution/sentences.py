@@ -53,9 +53,9 @@ _PENALTY_NAMES = {"control": "管制", "criminal_detention": "拘役", "fixed_te
 
 
 def custody_before(events: Iterable[Event], day: date) -> tuple[int, date | None]:
-    """The pre-trial custody (拘留、逮捕) before ``day``: the days of the spells that ended, and the
-    first day of the spell still running on ``day`` (None when he is not held then). A day counts
-    when he was held at any time of it."""
+    """The pre-trial custody (拘留、逮捕) before ``day``: all the days held, and the first day of the
+    spell still running on ``day`` (None when he is not held then). A day counts when he was held
+    at any time of it, up to the day before ``day`` (the day the sentence starts to run)."""
     held_since: date | None = None
     ended = 0
     for event in events:
@@ -69,13 +69,12 @@ def custody_before(events: Iterable[Event], day: date) -> tuple[int, date | None
         elif not state.locked_up and held_since is not None:
             ended += (event.on - held_since).days + 1
             held_since = None
-    return ended, held_since
+    return ended + ((day - held_since).days if held_since is not None else 0), held_since
 
 
 def custody_days_before(events: Iterable[Event], day: date) -> int:
-    """All days held before ``day`` (the day the sentence starts to run): the credit of 刑法第41、44、47条."""
-    ended, held_since = custody_before(events, day)
-    return ended + ((day - held_since).days if held_since is not None else 0)
+    """All days held before ``day``: the credit of 刑法第41、44、47条."""
+    return custody_before(events, day)[0]
 
 
 @dataclass(frozen=True)

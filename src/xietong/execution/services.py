@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from xietong import fastsql, servertime
 from xietong.cases import clocks
@@ -40,7 +40,6 @@ from xietong.execution.placement import Placement, place
 from xietong.ledger.services import Actor, actor_of, ledger_append
 from xietong.orgs.models import Duty, Unit, UnitKind, User
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 HELD = frozenset({Custody.DETAINED.value, Custody.ARRESTED.value})
 # 社区矫正法第21条第1款: report within ten days of the judgment taking effect (or, for a parolee,
 # of leaving prison — the 2012 measures' reading, see domain/procedure.md M6a).
@@ -66,10 +65,6 @@ CONDITIONS = {
 }
 
 
-def local_day(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
-
-
 def _event(
     party: Party, case: Case, kind: Kind, at: datetime, unit: Unit | None, **extra: Any
 ) -> CustodyEvent:
@@ -78,7 +73,7 @@ def _event(
         case_id=case.pk,
         kind=kind.value,
         at=at,
-        on=local_day(at),
+        on=timezone.localdate(at),
         unit_id=extra.get("unit_id") or (unit.pk if unit else None),
         until=extra.get("until"),
         variant=extra.get("variant", ""),
@@ -187,7 +182,7 @@ def _extension_state(events: list[custody.Event]) -> tuple[custody.Event | None,
 def check_extension(*, parties: list[Party], at: datetime) -> None:
     """延长侦查羁押 only within the three extensions of the law, and only while the current limit
     runs: a request after it expired is not accepted (高检规则第309条第3款)."""
-    today = local_day(at)
+    today = timezone.localdate(at)
     events = _events_of(p.pk for p in parties)
     for party in parties:
         arrest, extensions = _extension_state(events[party.pk])
@@ -235,7 +230,7 @@ def _pronounce_events(case: Case, held: list[Party], at: datetime, unit: Unit) -
     (刑诉法第260条, 高法解释第170条): ``variant="release"``, the reconciliation's 「判决后未释放」."""
     verdict = Verdict(**(case.verdict or {"guilty": False, "penalty": "none"}))
     events = _events_of(p.pk for p in held)
-    today = local_day(at)
+    today = timezone.localdate(at)
     rows = []
     for party in held:
         plan = _plan(verdict, events[party.pk], today)
@@ -249,8 +244,7 @@ def _pronounce_events(case: Case, held: list[Party], at: datetime, unit: Unit) -
 
 
 def _plan(verdict: Verdict, history: list[custody.Event], day: date) -> sentences.Plan:
-    ended, held_since = sentences.custody_before(history, day)
-    days = ended + ((day - held_since).days if held_since is not None else 0)
+    days, held_since = sentences.custody_before(history, day)
     return sentences.plan(verdict, effective_on=day, custody_days=days, held_since=held_since)
 
 
@@ -277,7 +271,7 @@ def on_effective(
     if not case.verdict:
         return []
     verdict = Verdict(**case.verdict)
-    effective_on = local_day(at)
+    effective_on = timezone.localdate(at)
     events = _events_of(p.pk for p in all_parties)
     Sentence.objects.filter(case=case).delete()  # a retrial's judgment replaces the earlier one
     made: list[Sentence] = []
@@ -516,7 +510,7 @@ def check_intake(*, case: Case, unit: Unit, parties: list[Party]) -> None:
 def on_execution_accepted(*, case: Case, all_parties: list[Party], at: datetime, unit: Unit) -> None:
     """The executing unit accepted the file (交付执行): a prison or 看守所 takes the offender in
     (收监, with the term's last day), a corrections unit waits for his 报到."""
-    today = local_day(at)
+    today = timezone.localdate(at)
     by_party = {s.party_id: s for s in Sentence.objects.filter(case=case)}
     rows: list[CustodyEvent] = []
     for party in all_parties:
@@ -559,14 +553,11 @@ def check_report(*, user: User, case: Case, parties: list[Party]) -> None:
                 code="not_corrections_unit",
             )
         if supervisee.reported_at is not None:
+            reported = timezone.localtime(supervisee.reported_at)
             raise Conflict(
-                f"{party.name}已于{timezone_text(supervisee.reported_at)}报到，不能重复登记",
+                f"{party.name}已于{reported:%Y-%m-%d %H:%M}报到，不能重复登记",
                 code="already_reported",
             )
-
-
-def timezone_text(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def on_report(*, case: Case, parties: list[Party], at: datetime, unit: Unit) -> None:
@@ -673,7 +664,7 @@ def supervisee_discharge(*, user: User, supervisee_id: int) -> Supervisee:
         now = servertime.now()
         if sv.status != SuperviseeStatus.SUPERVISED:
             raise Conflict("只有在矫的社区矫正对象才能解除矫正", code="not_supervised")
-        if local_day(now) < sv.term_end:
+        if timezone.localdate(now) < sv.term_end:
             raise Conflict(
                 f"矫正期至{sv.term_end:%Y年%m月%d日}届满，期满前不能解除（社区矫正法第44条）",
                 code="term_running",
@@ -721,13 +712,13 @@ def release_on_term(*, user: User, party_id: int) -> CustodyEvent:
         if user.unit_id != sentence.executing_unit_id or not user.has_duty(Duty.HANDLER, Duty.LEADER):
             raise NotAllowed("只有执行该刑罚的监狱或看守所可以办理刑满释放", code="not_executing_unit")
         now = servertime.now()
-        state = _state_of(party.pk, local_day(now))
+        state = _state_of(party.pk, timezone.localdate(now))
         if state != custody.State.SERVING:
             raise Conflict(f"{party.name}当前不在服刑", code="not_serving")
         end = _current_term_end(party.pk) or sentence.term_end
         if end is None:
             raise Conflict("无期徒刑没有刑满日期", code="no_term_end")
-        if local_day(now) < end:
+        if timezone.localdate(now) < end:
             raise Conflict(f"刑期至{end:%Y年%m月%d日}届满，不能提前释放", code="term_running")
         unit = user.unit
         if unit is None:
@@ -760,12 +751,7 @@ def release_on_term(*, user: User, party_id: int) -> CustodyEvent:
 
 
 def _state_of(party_id: int, today: date) -> custody.State:
-    state = custody.State.FREE
-    for event in _events_of([party_id])[party_id]:
-        if event.on > today:
-            break
-        state = custody.STATE_AFTER.get(event.kind, state)
-    return state
+    return custody.status(_events_of([party_id])[party_id], today)[0]
 
 
 def _current_term_end(party_id: int) -> date | None:
@@ -789,10 +775,16 @@ def _court_user(user: User, case: Case) -> Unit:
     return unit
 
 
-# The two ways a court sends someone serving a term to community corrections.
+# The two ways a court sends someone serving a term to community corrections: the custody event,
+# the court's instrument, the act's label and what it is called.
 _TO_COMMUNITY = {
-    SuperviseeKind.PAROLE: (Kind.PAROLE, "假释裁定书", "裁定假释"),
-    SuperviseeKind.TEMPORARY: (Kind.TEMPORARY_RELEASE, "暂予监外执行决定书", "决定暂予监外执行"),
+    SuperviseeKind.PAROLE: (Kind.PAROLE, "假释裁定书", "裁定假释", "假释"),
+    SuperviseeKind.TEMPORARY: (
+        Kind.TEMPORARY_RELEASE,
+        "暂予监外执行决定书",
+        "决定暂予监外执行",
+        "暂予监外执行",
+    ),
 }
 
 
@@ -813,18 +805,18 @@ def temporary_release_grant(*, user: User, party_id: int, reason: str = "") -> S
 def _to_community(*, user: User, party_id: int, kind: SuperviseeKind, reason: str) -> Supervisee:
     from xietong.instruments.services import draft_for_act
 
-    event_kind, instrument_kind, label = _TO_COMMUNITY[kind]
+    event_kind, instrument_kind, label, name = _TO_COMMUNITY[kind]
     with transaction.atomic():
         sentence, case, party = _sentence_of(party_id)
         case = _lock(case.pk)
         unit = _court_user(user, case)
         now = servertime.now()
-        today = local_day(now)
+        today = timezone.localdate(now)
         if not _state_of(party.pk, today).locked_up:
-            raise Conflict(f"{party.name}当前不在监狱或看守所服刑，不能{label[2:]}", code="not_serving")
+            raise Conflict(f"{party.name}当前不在监狱或看守所服刑，不能{name}", code="not_serving")
         end = _current_term_end(party.pk)
         if end is None or end <= today:
-            raise Conflict(f"无剩余刑期，不能{label[2:]}", code="no_remaining_term")
+            raise Conflict(f"无剩余刑期，不能{name}", code="no_remaining_term")
         placement = place(Body.CORRECTIONS, case=case, address=party.address)
         if placement.unit is None:
             raise Conflict(placement.problem, code="no_corrections_unit")
@@ -905,7 +897,7 @@ def supervision_revoke(*, user: User, supervisee_id: int, reason: str) -> Custod
             raise Conflict("管制不适用撤销，违反规定的依法给予治安管理处罚", code="control_not_revocable")
         sentence = Sentence.objects.get(party_id=sv.party_id)
         now = servertime.now()
-        today = local_day(now)
+        today = timezone.localdate(now)
         if sv.kind == SuperviseeKind.PROBATION:  # 刑法第77条: execute the original sentence
             end = sentence_term_end(today, months=sentence.months, credited_days=sentence.credited_days)
         elif sv.kind == SuperviseeKind.TEMPORARY:  # the time outside counted: the term ends as before

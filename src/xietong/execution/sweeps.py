@@ -9,11 +9,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils import timezone
+
 from xietong import servertime
 from xietong.cases.models import Clock, ClockStatus
 from xietong.cases.procedure import Stage
 from xietong.execution.models import Body, Sentence, Supervisee, SuperviseeStatus
-from xietong.execution.services import REPORT_DAYS, TERM_END_NOTICE_DAYS, local_day
+from xietong.execution.services import REPORT_DAYS, TERM_END_NOTICE_DAYS
 from xietong.supervision.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -155,7 +157,7 @@ def terms_ending(today: date, now: datetime) -> int:
 
 def execution_sweep(now: datetime | None = None) -> SweepResult:
     now = now or servertime.now()
-    today = local_day(now)
+    today = timezone.localdate(now)
     return SweepResult(
         took_effect=judgments_take_effect(now),
         report_overdue=report_overdue(today, now),
