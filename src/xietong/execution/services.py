@@ -390,21 +390,18 @@ def _open_file(
 def _alert_later(*, kind: str, message: str, case_id: int | None, unit_id: int | None, key: str) -> None:
     """An alert raised once the act commits (an alert for a refused act is raised before it)."""
     from xietong.supervision.models import Alert
+    from xietong.supervision.services import alerts_raise_once
 
     def raise_it() -> None:
-        Alert.objects.bulk_create(
-            [
-                Alert(
-                    kind=kind,
-                    key=key,
-                    message=message[:500],
-                    case_id=case_id,
-                    unit_id=unit_id,
-                    raised_at=servertime.now(),
-                )
-            ],
-            ignore_conflicts=True,
+        alert = Alert(
+            kind=kind,
+            key=key,
+            message=message[:500],
+            case_id=case_id,
+            unit_id=unit_id,
+            raised_at=servertime.now(),
         )
+        alerts_raise_once([alert])
 
     transaction.on_commit(raise_it)
 

@@ -17,6 +17,7 @@ from xietong.cases.procedure import Stage
 from xietong.execution.models import Body, Sentence, Supervisee, SuperviseeStatus
 from xietong.execution.services import REPORT_DAYS, TERM_END_NOTICE_DAYS
 from xietong.supervision.models import Alert
+from xietong.supervision.services import alerts_raise_once
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,6 @@ def take_effect_if_due(case_id: int, stage: str) -> bool:
     return due and judgment_effective_auto(case_id=case_id) is not None
 
 
-def _raise(alerts: list[Alert]) -> int:
-    if not alerts:
-        return 0
-    keys = [a.key for a in alerts]
-    before = Alert.objects.filter(key__in=keys).count()
-    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
-    return Alert.objects.filter(key__in=keys).count() - before
-
-
 def report_overdue(today: date, now: datetime) -> int:
     """社区矫正法第21条: an offender who has not reported within ten days; the corrections unit is
     told (and must find him: 第27条 and 高法解释第543条 make a failure to report a ground for
@@ -88,7 +80,7 @@ def report_overdue(today: date, now: datetime) -> int:
         reported_at__isnull=True,
         report_due__lt=today,
     ).select_related("party", "case", "corrections_unit")
-    return _raise(
+    return alerts_raise_once(
         [
             Alert(
                 kind="report_overdue",
@@ -152,7 +144,7 @@ def terms_ending(today: date, now: datetime) -> int:
         for s in prisoners
         if s.term_end is not None
     ]
-    return _raise(alerts)
+    return alerts_raise_once(alerts)
 
 
 def execution_sweep(now: datetime | None = None) -> SweepResult:

@@ -30,6 +30,17 @@ def alert_raise(
     )
 
 
+def alerts_raise_once(alerts: list[Alert]) -> int:
+    """Record keyed alerts (one per missed clock, late offender, ...): an alert whose key is already
+    there is skipped, so a sweep may run any number of times. Returns how many were new."""
+    if not alerts:
+        return 0
+    keys = [a.key for a in alerts]
+    before = Alert.objects.filter(key__in=keys).count()
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    return Alert.objects.filter(key__in=keys).count() - before
+
+
 def service_overdue_sweep() -> int:
     """One alert per missed statutory service deadline (F5, F14): a running clock whose rule an
     instrument's service stops (拘留通知书 24 小时, 判决书 5 日, 执行通知书 10 日, …) and whose time is
@@ -61,6 +72,4 @@ def service_overdue_sweep() -> int:
         )
         for c in overdue
     ]
-    before = Alert.objects.filter(kind="service_overdue").count()
-    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
-    return Alert.objects.filter(kind="service_overdue").count() - before
+    return alerts_raise_once(alerts)
