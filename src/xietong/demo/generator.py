@@ -30,7 +30,7 @@ from xietong.orgs.models import Duty, Region, Unit, UnitKind, User
 START_WINDOWS: dict[str, tuple[float, float]] = {
     "investigation": (2, 60),
     "detained": (0.5, 2.5),
-    "detention_overdue": (4.5, 6),
+    "detention_overdue": (6, 9),  # detained 5+ days ago: the 3 days of 刑诉法第91条 have run out
     "approval": (0.2, 5),
     "arrest_review": (2, 8),
     "pending_prosecution": (35, 50),
