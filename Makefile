@@ -45,7 +45,7 @@ demo: install apt
 	@echo "   gusu_judge         姑苏区法院 法官            gusu_clerk          书记员"
 	@echo "   szzy_judge         苏州中院 法官（二审、假释） gusu_corrections    姑苏区社区矫正管理局"
 	@echo "   gusu_jo01_justice_office  平江司法所（报到、矫正）  prison  江苏省苏州监狱   gusu_jail  姑苏区看守所"
-	@echo "   committee          政法委督查员（羁押核查、全部预警）"
+	@echo "   committee          政法委督查员（羁押核查、全部预警、同案不同判）  librarian  案例库管理员"
 	@echo "   其他区县把 gusu 换成 huqiu wuzhong xiangcheng wujiang sip changshu zjg kunshan taicang"
 	@echo " API 文档: http://127.0.0.1:$(PORT)/api/docs/    期限计算器: http://127.0.0.1:$(PORT)/deadlines/"
 	@echo "=================================================================="

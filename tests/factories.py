@@ -111,6 +111,9 @@ def build_city() -> City:
     users = {
         "prison": UserFactory(username="prison", unit=prison, duties=["handler"]),
         "admin": UserFactory(username="admin", full_name="管理员", unit=committee, duties=["admin"]),
+        "librarian": UserFactory(
+            username="librarian", full_name="案例库管理员", unit=committee, duties=["librarian"]
+        ),
         "committee": UserFactory(
             username="committee", full_name="政法委督查", unit=committee, duties=["leader"]
         ),

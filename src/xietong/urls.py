@@ -6,6 +6,7 @@ from xietong.cases import api as cases_api
 from xietong.execution import api as execution_api
 from xietong.instruments import api as instruments_api
 from xietong.ledger import api as ledger_api
+from xietong.library import api as library_api
 from xietong.orgs import api as orgs_api
 
 api_v1 = [
@@ -18,6 +19,9 @@ api_v1 = [
     path("cases/<int:case_id>/timeline", cases_api.CaseTimelineApi.as_view(), name="case-timeline"),
     path("cases/<int:case_id>/actions/<str:action>", cases_api.CaseActApi.as_view(), name="case-act"),
     path("inbox", cases_api.InboxApi.as_view(), name="inbox"),
+    path("library/similar", library_api.SimilarApi.as_view(), name="library-similar"),
+    path("library/records", library_api.RecordSearchApi.as_view(), name="library-records"),
+    path("library/records/<int:record_id>", library_api.RecordApi.as_view(), name="library-record"),
     path("cases/<int:case_id>/custody", execution_api.CaseCustodyApi.as_view(), name="case-custody"),
     path("supervisees", execution_api.SuperviseeListApi.as_view(), name="supervisee-list"),
     path(
@@ -75,6 +79,7 @@ urlpatterns = [
     path("", include("xietong.instruments.urls")),
     path("", include("xietong.supervision.urls")),
     path("", include("xietong.execution.urls")),
+    path("", include("xietong.library.urls")),
     path("", include("xietong.courtroom.urls")),
     path("", include("xietong.web.urls")),
 ]

@@ -312,6 +312,15 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
         "%Y-%m-%d"
     )
     expect(progress).to_contain_text(f"考验期 {day_after:%Y-%m-%d} 至 {term_end}")  # 刑法第73条第3款
+    # The concluded case is in the library by itself, and the 类案 panel shows how similar judged
+    # cases (the demo's real judgments) were charged and sentenced.
+    expect(page.locator("#library-panel")).to_contain_text("类案如何定罪量刑")
+    expect(page.locator("#library-panel .similar-hit").first).to_contain_text("盗窃罪")
+    walk.shot(page, "library-panel")
+    page.goto(xietong_server.url("/library/?collection=platform"))
+    expect(page.locator(".lib-hit")).to_have_count(1)
+    expect(page.locator(".lib-hit")).to_contain_text("缓刑")
+    expect(page.locator(".lib-hit")).not_to_contain_text(SUSPECT)  # published view: name masked
     page = walk.as_user(OFFICE)
     page.goto(xietong_server.url("/execution/"))
     expect(page.locator("#waiting")).to_contain_text(SUSPECT)

@@ -143,6 +143,7 @@ def create_org(*, seed: int = 2026) -> DemoOrg:
     _user(
         "committee", "政法委督查员", committee, [Duty.LEADER, Duty.REVIEWER], "执法监督处处长", password_hash
     )
+    _user("librarian", "案例库管理员", committee, [Duty.LIBRARIAN], "政法委案例研究室", password_hash)
     city_police = _unit("P" + CITY.code, CITY.police, UnitKind.CITY_POLICE, city, None)
     city_procu = _unit("J" + CITY.code, CITY.procuratorate, UnitKind.CITY_PROCURATORATE, city, None)
     mid_court = _unit("F" + CITY.code, CITY.court, UnitKind.INTERMEDIATE_COURT, city, None)

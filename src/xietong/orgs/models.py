@@ -118,6 +118,7 @@ class Duty(models.TextChoices):
     CLERK = "clerk", "书记员"
     REVIEWER = "reviewer", "评查员"
     CORRECTIONS_OFFICER = "corrections_officer", "社区矫正工作人员"
+    LIBRARIAN = "librarian", "案例库管理员"
     ADMIN = "admin", "系统管理员"
 
 

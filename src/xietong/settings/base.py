@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "xietong.instruments",
     "xietong.supervision",
     "xietong.execution",
+    "xietong.library",
     "xietong.courtroom",
     "xietong.web",
     "xietong.demo",

@@ -29,6 +29,9 @@ BENCHES: dict[str, tuple[str, str]] = {
     "seal": ("xietong.bench.seal", "database"),
     "courtroom": ("xietong.bench.courtroom", "database"),
     "reconcile": ("xietong.bench.reconcile", "postgresql"),
+    "library": ("xietong.bench.library", "database"),
+    "sentencing": ("xietong.bench.sentencing", "none"),
+    "similar": ("xietong.bench.similar", "none"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -50,6 +53,8 @@ _FORWARDED = (
     ("rounds", "--rounds"),
     ("persons", "--persons"),
     ("planted", "--planted"),
+    ("records", "--records"),
+    ("import_records", "--import-records"),
 )
 
 
@@ -102,6 +107,20 @@ class Command(BaseCommand):
         group = parser.add_argument_group("reconcile")
         group.add_argument("--persons", type=int, default=None, help="persons (default 1,000,000)")
         group.add_argument("--planted", type=float, default=None, help="share planted (default 0.01)")
+        group = parser.add_argument_group("library")
+        group.add_argument("--records", type=int, default=None, help="library records (default 100,000)")
+        group.add_argument(
+            "--import-records", type=int, default=None, help="judgments imported (default 2,000)"
+        )
+        group = parser.add_argument_group("sentencing")
+        group.add_argument(
+            "--data", default=None, help="directory with cases.jsonl.gz (default: the shared dev set)"
+        )
+        group.add_argument(
+            "--library",
+            default=None,
+            help="sentencing: extra judgments to learn from (LeCaRD dir; default the shared dev set; none)",
+        )
         parser.add_argument("--inner-result", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:

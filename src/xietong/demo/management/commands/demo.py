@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,13 @@ from xietong.demo.generator import attach_scans, generate
 from xietong.demo.units import create_org
 from xietong.execution.reconcile import reconcile
 from xietong.ledger.services import ledger_integrate_all
+from xietong.library import data as library_data
+from xietong.library.consistency import consistency_refresh
+from xietong.library.importer import library_import
+from xietong.library.services import library_collect
 from xietong.orgs.models import Unit
+
+JUDGMENTS = Path(library_data.__path__[0]) / "judgments.jsonl.gz"
 
 
 class Command(BaseCommand):
@@ -33,6 +40,22 @@ class Command(BaseCommand):
         # here would die with this command, mid-job).
         with override_settings(XIETONG_INPROCESS_TASKS=False):
             self._load(options)
+
+    def _library(self) -> None:
+        """The demo library: real judgments shipped in the repo (LeCaRD, MIT), then the demo's own
+        concluded cases, collected as the platform would, and the sentencing check over both."""
+        self.stdout.write("正在导入案例库（公开裁判文书 634 篇，LeCaRD，MIT 许可）…")
+        run = library_import(
+            path=JUDGMENTS,
+            collection_name="lecard",
+            title="公开裁判文书（LeCaRD）",
+            source="LeCaRD (Ma et al., SIGIR 2021), MIT © 2021 myx666；原始文书来自中国裁判文书网",
+        )
+        collected = library_collect()
+        estimated = consistency_refresh()
+        self.stdout.write(
+            f"案例库：导入 {run.imported} 篇，归集本平台办结案件 {collected} 件，量刑比对 {estimated} 件。"
+        )
 
     def _load(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
@@ -59,6 +82,7 @@ class Command(BaseCommand):
         checked = reconcile()  # the day's custody check, so 羁押核查 shows what the demo holds
         if checked.flagged:
             self.stdout.write(f"羁押合法性核查：{checked.flagged} 人在押无法律依据（见「羁押核查」）。")
+        self._library()
         self.stdout.write(
             f"完成：{total} 件案件，默克尔树签名 {heads} 次，用时 {time.perf_counter() - started:.0f} 秒。"
             f"演示密码：{settings.XIETONG_DEMO_PASSWORD}"
