@@ -15,7 +15,9 @@ pytestmark = [
 ]
 
 
-def test_bench_similar_quick() -> None:
+def test_bench_similar_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(similar, "QUICK_DOCS", 2_000)  # the speed part small: this is a smoke run
+    monkeypatch.setattr(similar, "QUICK_QUERIES", 10)
     lines: list[str] = []
     result = similar.run({"quick": True}, lines.append)
     json.dumps(result, ensure_ascii=False)  # the command prints it as JSON
