@@ -250,3 +250,10 @@ def test_anchored_scans_find_what_a_plain_scan_finds() -> None:
         for name in ("张三", "乙公司"):
             person = re.compile(rf"{extract._PERSON}({re.escape(name)})")
             assert extract._person_named(text, name) == [m.start() for m in person.finditer(text)]
+
+
+def test_amounts_with_numerals_after_wan_and_absurd_terms_do_not_break() -> None:
+    assert extract.amounts("盗窃现金一万五千元").money_yuan == 15000
+    assert extract.amounts("骗取被害人1万五千元").money_yuan == 15000
+    assert extract.Penalty("fixed_term", 1440).label() == "有期徒刑120年"  # garbled, but no crash
+    assert extract.court("2016年8月3日被宁阳县人民法院判处有期徒刑一年") is None  # a 前科, not this court

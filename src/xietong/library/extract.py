@@ -119,7 +119,10 @@ _CN_LABEL_DIGITS = "零一二三四五六七八九"
 
 
 def _cn(n: int) -> str:
-    """12 → 十二, as terms are written in judgments (n < 100)."""
+    """12 → 十二, as terms are written in judgments; digits from 100 on (no lawful term is that long,
+    but a garbled text must not break the import)."""
+    if n >= 100:
+        return str(n)
     if n < 10:
         return _CN_LABEL_DIGITS[n]
     tens, units = divmod(n, 10)
@@ -818,10 +821,10 @@ _GRAMS = re.compile(
     rf"(?P<n>{_NUM})\s*(?P<unit>千克|公斤|克|kg|g)(?![\u4e00-\u9fa5]{{0,1}}拉)", re.IGNORECASE
 )
 _MONEY = re.compile(
-    rf"(?P<n>\d+(?:,\d{{3}})*(?:\.\d+)?|{_NUM}(?:万[{_NUM[1:-1]}]*)?)\s*余?\s*(?P<wan>万|亿)?\s*余?\s*元"
+    rf"(?P<n>\d+(?:,\d{{3}})*(?:\.\d+)?|{_NUM}(?:万{_NUM})?)\s*余?\s*(?P<wan>万|亿)?\s*余?\s*元"
 )
-# What _MONEY allows between the start of an amount and its 元 (the "]" comes from its ``_NUM[1:-1]``).
-_MONEY_CHARS = frozenset("0123456789０１２３４５６７８９.．,零〇○一二两三四五六七八九十百千万亿余]")
+# What _MONEY allows between the start of an amount and its 元.
+_MONEY_CHARS = frozenset("0123456789０１２３４５６７８９.．,零〇○一二两三四五六七八九十百千万亿余")
 
 
 def _money_in(sentence: str) -> Iterator[re.Match[str]]:

@@ -130,6 +130,12 @@ def library_import(
     run.finished_at = timezone.now() if finished else None
     run.save(update_fields=["status", "finished_at"])
     services.collection_touch(collection.pk)
+    if finished:
+        # Build and save the collection's index now, so that no reader waits for it: the servers
+        # load the saved file (about a second at 100k records) instead of building it.
+        from xietong.library import index as library_index
+
+        library_index.collection_indexes(collection.name)
     return run
 
 
