@@ -19,7 +19,7 @@ def test_bench_similar_quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(similar, "QUICK_DOCS", 2_000)  # the speed part small: this is a smoke run
     monkeypatch.setattr(similar, "QUICK_QUERIES", 10)
     lines: list[str] = []
-    result = similar.run({"quick": True}, lines.append)
+    result = similar.run({"quick": True, "product": False}, lines.append)  # no database here
     json.dumps(result, ensure_ascii=False)  # the command prints it as JSON
     assert result["bench"] == "similar" and result["queries"] == 54
     assert [s["step"] for s in result["steps"]] == [name for name, *_ in similar.STEPS]

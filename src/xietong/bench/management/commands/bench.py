@@ -31,7 +31,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "reconcile": ("xietong.bench.reconcile", "postgresql"),
     "library": ("xietong.bench.library", "database"),
     "sentencing": ("xietong.bench.sentencing", "none"),
-    "similar": ("xietong.bench.similar", "none"),
+    "similar": ("xietong.bench.similar", "database"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
