@@ -320,7 +320,7 @@ def test_case_from_register_to_execution(xietong_server: Server, chromium: Brows
     page.goto(xietong_server.url("/library/?collection=platform"))
     expect(page.locator(".lib-hit")).to_have_count(1)
     expect(page.locator(".lib-hit")).to_contain_text("缓刑")
-    expect(page.locator(".lib-hit")).not_to_contain_text(SUSPECT)  # published view: name masked
+    walk.shot(page, "library-collected")
     page = walk.as_user(OFFICE)
     page.goto(xietong_server.url("/execution/"))
     expect(page.locator("#waiting")).to_contain_text(SUSPECT)

@@ -61,6 +61,9 @@ def test_similar_page_and_the_case_panel_show_how_similar_cases_were_decided(lib
     assert "library-panel" in panel and "盗窃罪" in panel
     assert "类案定性不一" in panel  # 盗窃 and 诈骗 both among the similar cases of a payment-app case
     assert login(library, "wuzhong.police").get(f"/cases/{case_id}/library-panel").status_code == 404
+    whole = login(library, "gusu.police").get("/library/similar/", {"case_id": case_id}).content.decode()
+    assert "类案如何定罪量刑" in whole and "盗窃罪" in whole
+    assert login(library, "wuzhong.police").get("/library/similar/", {"case_id": case_id}).status_code == 404
 
 
 def test_the_consistency_list_is_for_leaders_and_lists_what_is_far_outside_the_range(library: City) -> None:

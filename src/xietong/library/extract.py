@@ -985,7 +985,11 @@ def _defendants(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_COURT = re.compile(r"([^\s，。、；：“”《》（）()向由经在于至和及与的或者通过本被日月年0-9]{2,24}?人民法院)")
+# A court's name starts at a boundary (the start, a space or punctuation): inside a sentence the
+# characters before 人民法院 are as often the end of other words (本案综合证据临沂市…) as a name.
+_COURT = re.compile(
+    r"(?<![^\s，。、；：“”《》（）()])([^\s，。、；：“”《》（）()向由经在于至和及与的或者通过本被日月年0-9]{2,24}?人民法院)"
+)
 _COURT_REACH = 24  # the longest name before 人民法院 in _COURT
 _INTERPRETATION = re.compile(r"[、《关]")
 

@@ -23,7 +23,8 @@ from xietong.library.api import filters_from
 from xietong.library.models import EDITABLE_FIELDS, Record
 from xietong.web.views import _me, _redirect, domain_errors
 
-PANEL_SIZE = 30
+PANEL_SIZE = 30  # similar cases behind the chart
+PANEL_SHOWN = 8  # of them listed on the case page (all on the similar-cases page)
 
 
 def _filters(request: HttpRequest) -> tuple[selectors.Filters, int]:
@@ -157,16 +158,23 @@ def _edit_fields(rec: Record) -> list[tuple[str, str, str, bool]]:
 @require_http_methods(["GET", "POST"])
 def similar(request: HttpRequest) -> HttpResponse:
     """类案推送 for pasted facts: the most similar judged cases, why, and how they were decided."""
-    _me(request)
+    user = _me(request)
     text = (request.POST.get("text") or request.GET.get("text") or "").strip()
+    exclude: tuple[str, ...] = ()
+    case_id = request.GET.get("case_id", "")
+    if case_id.isdigit() and not text:  # 「查看全部」 from a case page's panel
+        case = case_selectors.case_get_visible(user=user, case_id=int(case_id))
+        text, exclude = case.facts, (case.number,)
     if len(text) > 50_000:
         raise ValidationFailed("案件事实过长（最多 5 万字）", code="text_too_long")
-    found = selectors.similar_cases(text=text, k=PANEL_SIZE, passages=5) if text else []
+    found = selectors.similar_cases(text=text, k=PANEL_SIZE, exclude_ids=exclude, passages=5) if text else []
     context = {"text": text, **_panel_context(found)}
     return render(request, "library/similar.html", context)
 
 
-def _panel_context(found: list[selectors.SimilarCase]) -> dict[str, Any]:
+def _panel_context(
+    found: list[selectors.SimilarCase], *, show: int | None = None, more_url: str = ""
+) -> dict[str, Any]:
     split = selectors.charge_split(found)
     chart = {
         "charges": [{"name": c, "value": n} for c, n in split["charges"]],
@@ -174,6 +182,8 @@ def _panel_context(found: list[selectors.SimilarCase]) -> dict[str, Any]:
     }
     return {
         "found": found,
+        "shown": found[:show] if show else found,
+        "more_url": more_url if show and len(found) > show else "",
         "split": split,
         "chart_json": json.dumps(chart, ensure_ascii=False),
     }
@@ -195,7 +205,9 @@ def case_panel(request: HttpRequest, case_id: int) -> HttpResponse:
     ):
         services.records_from_cases([case.pk])
     found = selectors.similar_cases(text=case.facts, k=PANEL_SIZE, exclude_ids=(case.number,), passages=3)
-    return render(request, "library/_case_panel.html", {"case": case, **_panel_context(found)})
+    more = reverse("library:similar") + f"?case_id={case.pk}"
+    context = {"case": case, **_panel_context(found, show=PANEL_SHOWN, more_url=more)}
+    return render(request, "library/_case_panel.html", context)
 
 
 def _is_leader(request: HttpRequest) -> bool:
