@@ -102,12 +102,22 @@ def library_import(
             lines = _lines(path)
             for _ in islice(lines, run.position):
                 pass
-            while True:
-                limit = BATCH if stop_after is None else min(BATCH, stop_after - done_here)
+
+            read = 0
+
+            def next_batch() -> tuple[list[str], Callable[[], list[Prepared]]]:
+                nonlocal read
+                limit = BATCH if stop_after is None else min(BATCH, stop_after - read)
                 batch = list(islice(lines, limit)) if limit > 0 else []
-                if not batch:
-                    break
-                _write_batch(run, collection, batch, executor, workers)
+                read += len(batch)
+                return batch, _submit(batch, executor, workers)
+
+            # The workers prepare the next batch while this process writes the current one.
+            batch, results = next_batch()
+            while batch:
+                prepared = results()
+                upcoming = next_batch()
+                _write_batch(run, collection, batch, prepared)
                 done_here += len(batch)
                 if on_progress is not None:
                     seconds = max((timezone.now() - started).total_seconds(), 1e-6)
@@ -121,6 +131,7 @@ def library_import(
                             done_here / seconds,
                         )
                     )
+                batch, results = upcoming
     except Exception:
         ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.FAILED)
         services.collection_touch(collection.pk)
@@ -139,13 +150,18 @@ def library_import(
     return run
 
 
-def _write_batch(
-    run: ImportRun, collection: Collection, batch: list[str], executor: Executor | None, workers: int
-) -> None:
-    if executor is not None and len(batch) > 1:
-        results = [r for part in executor.map(prepare.prepare_lines, _chunks(batch, workers)) for r in part]
-    else:
-        results = prepare.prepare_lines(batch)
+Prepared = tuple[str, dict[str, Any]] | tuple[None, dict[str, str]]
+
+
+def _submit(batch: list[str], executor: Executor | None, workers: int) -> Callable[[], list[Prepared]]:
+    """Start preparing ``batch``; the returned function waits for the results, in line order."""
+    if executor is None or len(batch) < 2:
+        return lambda: prepare.prepare_lines(batch)
+    futures = [executor.submit(prepare.prepare_lines, part) for part in _chunks(batch, workers)]
+    return lambda: [r for f in futures for r in f.result()]
+
+
+def _write_batch(run: ImportRun, collection: Collection, batch: list[str], results: list[Prepared]) -> None:
     good: list[tuple[str, dict[str, Any]]] = []
     problems: list[dict[str, Any]] = []
     for offset, (external_id, fields) in enumerate(results):

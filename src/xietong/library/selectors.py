@@ -118,7 +118,7 @@ def library_search(*, filters: Filters, page: int = 1, per_page: int = 20) -> Se
     hits.sort(key=lambda h: (-h[0], -h[1], -h[2]))
     start = max(0, (page - 1) * per_page)
     chosen = hits[start : start + per_page]
-    by_pk = Record.objects.select_related("collection").in_bulk([h[2] for h in chosen])
+    by_pk = Record.objects.select_related("collection").defer(*_BIG_FIELDS).in_bulk([h[2] for h in chosen])
     facet_lists = {
         name: sorted(
             counts.items(), key=lambda kv: (-kv[0].isdigit(), -int(kv[0]) if kv[0].isdigit() else 0, -kv[1])
@@ -136,6 +136,9 @@ def library_search(*, filters: Filters, page: int = 1, per_page: int = 20) -> Se
         milliseconds=(time.perf_counter() - started) * 1000,
         scores={h[2]: h[0] for h in chosen},
     )
+
+
+_BIG_FIELDS = ("facts", "reasoning", "judgment", "full_text", "tokens", "details")
 
 
 @dataclass
@@ -160,7 +163,9 @@ def similar_cases(
             found.append((match.score, int(ix.pks[ix.row_of[match.id]]), match))
     found.sort(key=lambda f: -f[0])
     found = found[:k]
-    records = Record.objects.select_related("collection").in_bulk([f[1] for f in found])
+    # The originals and the index words stay in the database: a similar-case list reads the
+    # published view and the structured fields only.
+    records = Record.objects.select_related("collection").defer(*_BIG_FIELDS).in_bulk([f[1] for f in found])
     out: list[SimilarCase] = []
     for i, (score, pk, match) in enumerate(found):
         record = records.get(pk)
