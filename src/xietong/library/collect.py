@@ -39,6 +39,14 @@ _OUTCOMES = {
 }
 
 
+CONCLUDED_STAGES = tuple(s.value for s in _OUTCOMES)
+
+
+def outcome_of(stage: str) -> Outcome | None:
+    """How a case in ``stage`` concluded (None while it runs)."""
+    return _OUTCOMES.get(Stage(stage))
+
+
 def _months_text(months: int) -> str:
     years, rest = divmod(months, 12)
     return (f"{years}年" if years else "") + (f"{rest}个月" if rest else "")

@@ -8,17 +8,20 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from xietong import tasks
+from xietong.cases.models import Case
 from xietong.errors import NotAllowed, ValidationFailed
+from xietong.library.collect import CONCLUDED_STAGES, case_record
 from xietong.library.models import (
     EDITABLE_FIELDS,
     PLATFORM_COLLECTION,
     Collection,
-    Outcome,
     Record,
     RecordVersion,
+    RecordView,
 )
 from xietong.library.prepare import index_text, prepare  # noqa: F401 (index_text: read by benches)
 from xietong.library.records import RecordInput
@@ -195,23 +198,9 @@ def platform_collection() -> Collection:
     )
 
 
-def outcome_of(stage: str) -> Outcome | None:
-    from xietong.cases.procedure import Stage
-
-    return {
-        Stage.EFFECTIVE: Outcome.JUDGMENT,
-        Stage.EXECUTION: Outcome.JUDGMENT,
-        Stage.CLOSED: Outcome.JUDGMENT,
-        Stage.NOT_PROSECUTED: Outcome.NOT_PROSECUTED,
-        Stage.WITHDRAWN: Outcome.WITHDRAWN,
-    }.get(Stage(stage))
-
-
 def records_from_cases(case_ids: Iterable[int]) -> int:
     """Collect concluded platform cases into the ``platform`` collection (idempotent: a case whose
     record is up to date is left alone). Returns how many records were written."""
-    from xietong.library.collect import case_record
-
     collection = platform_collection()
     prepared: list[tuple[str, dict[str, Any]]] = []
     case_of: dict[str, int] = {}
@@ -237,27 +226,19 @@ def library_collect() -> int:
     """The background job: every concluded case that has no record yet, or whose record is older
     than its last act. Run on each concluding act and periodically, so a missed event or a worker
     killed mid-job only delays a record."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from xietong.cases.models import Case
-    from xietong.cases.procedure import Stage
-
-    concluded = [Stage.EFFECTIVE, Stage.EXECUTION, Stage.CLOSED, Stage.NOT_PROSECUTED, Stage.WITHDRAWN]
     stale = Record.objects.filter(case=OuterRef("pk"), updated_at__gte=OuterRef("updated_at"))
     ids = list(
-        Case.objects.filter(Q(stage__in=concluded) & ~Q(Exists(stale))).values_list("pk", flat=True)[:2000]
+        Case.objects.filter(Q(stage__in=CONCLUDED_STAGES) & ~Q(Exists(stale))).values_list("pk", flat=True)[
+            :2000
+        ]
     )
     written = 0
     for start in range(0, len(ids), 100):
         written += records_from_cases(ids[start : start + 100])
     if written:
-        from xietong import tasks
-
         tasks.request("library.consistency")
     return written
 
 
 def record_view_log(*, user: User, record: Record, original: bool) -> None:
-    from xietong.library.models import RecordView
-
     RecordView.objects.create(record=record, user=user, original=original)

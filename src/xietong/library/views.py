@@ -20,6 +20,7 @@ from xietong.cases import selectors as case_selectors
 from xietong.errors import NotAllowed, ValidationFailed
 from xietong.library import consistency, selectors, services
 from xietong.library.api import filters_from
+from xietong.library.collect import outcome_of
 from xietong.library.models import EDITABLE_FIELDS, Record
 from xietong.web.views import _me, _redirect, domain_errors
 
@@ -200,7 +201,7 @@ def case_panel(request: HttpRequest, case_id: int) -> HttpResponse:
     # A concluded case goes into the library when it is next seen, should the background job not
     # have run yet (idempotent: an up-to-date record is left alone).
     if (
-        services.outcome_of(case.stage) is not None
+        outcome_of(case.stage) is not None
         and not Record.objects.filter(case=case, updated_at__gte=case.updated_at).exists()
     ):
         services.records_from_cases([case.pk])
