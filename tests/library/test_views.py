@@ -24,6 +24,9 @@ def test_search_page_shows_hits_and_facets_that_narrow_it(library: City) -> None
         login(library, "gusu.police").get("/library/", {"q": "支付宝", "charge": "诈骗罪"}).content.decode()
     )
     assert '共 <strong id="lib-total">1</strong> 件' in narrowed and "陈某" in narrowed
+    assert "year_from=2019&amp;year_to=2019" in page  # a year facet narrows to that year
+    one_year = login(library, "gusu.police").get("/library/", {"year_from": 2019, "year_to": 2019})
+    assert "共 <strong id=\"lib-total\">1</strong> 件" in one_year.content.decode()
     bad = login(library, "gusu.police").get("/library/", {"months_min": "x"})
     assert bad.status_code == 400 and "检索条件有误" in bad.content.decode()
 

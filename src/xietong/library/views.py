@@ -52,7 +52,7 @@ def search(request: HttpRequest) -> HttpResponse:
             (
                 selectors.PENALTY_KIND_LABELS.get(value, value) if name == "penalty_kind" else value,
                 count,
-                "?" + urlencode({**base, _FACET_PARAM[name]: value}),
+                "?" + urlencode({**base, **_facet_filter(name, value)}),
                 base.get(_FACET_PARAM[name]) == value,
             )
             for value, count in rows
@@ -73,6 +73,13 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     template = "library/_results.html" if request.headers.get("HX-Request") else "library/search.html"
     return render(request, template, context)
+
+
+def _facet_filter(name: str, value: str) -> dict[str, str]:
+    """The filter a facet link adds: a year is one year (from and to), the others one value."""
+    if name == "year":
+        return {"year_from": value, "year_to": value}
+    return {_FACET_PARAM[name]: value}
 
 
 _FACET_PARAM = {
