@@ -88,3 +88,21 @@ def test_the_command_reports_progress_and_the_problems(tmp_path: Path) -> None:
     assert "第 2 行 [not_object]" in text
     with pytest.raises(CommandError, match="文件不存在"):
         call_command("library", "import", str(tmp_path / "missing.jsonl"))
+
+
+@pytest.mark.django_db
+def test_the_saved_index_is_loaded_not_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xietong.library import index, ranking
+
+    library_import(path=write_jsonl(tmp_path / "a.jsonl", ALL), collection_name="hist", workers=1)
+    library_import(
+        path=write_jsonl(tmp_path / "b.jsonl", [ALIPAY_THEFT]), collection_name="hist-b", workers=1
+    )
+    index.forget()  # a new process
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built again instead of loaded")
+
+    monkeypatch.setattr(ranking.Index, "build", no_build)
+    loaded = {ix.name: len(ix) for ix in index.collection_indexes()}
+    assert loaded == {"hist": 4, "hist-b": 1}  # and "hist"'s files survived the import of "hist-b"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,11 +161,15 @@ def _build(collection: Collection) -> CollectionIndex:
             )
             for r in rows
         )
+        # Written under a temporary name and renamed, the words (.json) before the arrays (.npz):
+        # a reader that finds the .npz finds a whole index.
         tmp = saved.with_suffix(".tmp.npz")
         ranker.save(tmp)
+        tmp.with_suffix(".json").replace(saved.with_suffix(".json"))
         tmp.replace(saved)
-        for old in _index_dir().glob(f"{collection.name}-*.npz"):
-            if old != saved:
+        mine = re.compile(rf"{re.escape(collection.name)}-\d+-[0-9a-f]{{16}}(\.tmp)?")
+        for old in _index_dir().glob(f"{collection.name}-*"):
+            if old.stem != saved.stem and mine.fullmatch(old.stem):
                 old.unlink(missing_ok=True)
     return CollectionIndex(
         collection_id=collection.pk,
