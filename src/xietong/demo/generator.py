@@ -179,12 +179,18 @@ class Replay:
         return int(Case.objects.values_list("holder_unit_id", flat=True).get(pk=self.case_id))
 
 
+# Charges whose heaviest main penalty is 拘役: 危险驾驶罪 (刑法第133条之一).
+DETENTION_ONLY = frozenset({"危险驾驶罪"})
+
+
 def _verdict(rng: random.Random, charge: Charge) -> dict[str, object]:
     low, high = charge.sentence_months
     if rng.random() < 0.02:
         return {"guilty": False, "penalty": "none", "months": 0, "probation_months": 0}
     months = rng.randint(max(low, 1), max(high, 1))
     penalty = "criminal_detention" if months <= 6 and rng.random() < 0.6 else "fixed_term"
+    if charge.name in DETENTION_ONLY:
+        penalty = "criminal_detention"
     months = max(months, 6) if penalty == "fixed_term" else min(months, 6)
     probation = 0
     if rng.random() < charge.probation_rate and (penalty == "criminal_detention" or months <= 36):
