@@ -26,7 +26,7 @@ def test_search_page_shows_hits_and_facets_that_narrow_it(library: City) -> None
     assert '共 <strong id="lib-total">1</strong> 件' in narrowed and "陈某" in narrowed
     assert "year_from=2019&amp;year_to=2019" in page  # a year facet narrows to that year
     one_year = login(library, "gusu.police").get("/library/", {"year_from": 2019, "year_to": 2019})
-    assert "共 <strong id=\"lib-total\">1</strong> 件" in one_year.content.decode()
+    assert '共 <strong id="lib-total">1</strong> 件' in one_year.content.decode()
     bad = login(library, "gusu.police").get("/library/", {"months_min": "x"})
     assert bad.status_code == 400 and "检索条件有误" in bad.content.decode()
 
@@ -80,3 +80,16 @@ def test_the_consistency_list_is_for_leaders_and_lists_what_is_far_outside_the_r
     assert login(library, "gusu.police").get("/library/consistency/").status_code == 403
     page = login(library, "committee").get("/library/consistency/").content.decode()
     assert "同案不同判" in page and "有期徒刑十五年" in page and "偏重" in page
+
+
+def test_a_life_sentence_far_above_its_range_reads_heavier(library: City) -> None:
+    Record.objects.filter(external_id="w-theft-1").update(
+        months=None, penalty_kind="life", penalty_label="无期徒刑"
+    )
+    from xietong.library.consistency import consistency_report
+    from xietong.library.services import collection_touch
+
+    collection_touch(Record.objects.get(external_id="w-theft-1").collection_id)
+    consistency_refresh()
+    flags = {f.record.external_id: f.direction for f in consistency_report().flagged}
+    assert flags.get("w-theft-1") == "偏重"

@@ -156,8 +156,14 @@ def consistency_report(*, collection: str = "") -> Report:
             continue
         estimated += 1
         if s.get("flagged"):
-            actual = record.months or 0
-            direction = "偏重" if s.get("months") is not None and actual > (s["months"] or 0) else "偏轻"
+            # On the model's scale, so that 无期徒刑 or 死刑 against an expected term reads 偏重.
+            actual = sentencing.penalty_months(
+                extract.Penalty(kind=record.penalty_kind, months=record.months)
+            )
+            expected = (
+                s["months"] if s.get("months") is not None else sentencing.KIND_MONTHS.get(s.get("kind", ""))
+            )
+            direction = "偏重" if (actual or 0) > (expected or 0) else "偏轻"
             flags.append(Flag(record=record, estimate=s, direction=direction, neighbours=[]))
     flags.sort(key=lambda f: -(f.estimate.get("deviation") or 0))
     ids = {n for f in flags for n in f.estimate.get("neighbours", [])[:5]}
