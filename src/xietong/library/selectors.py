@@ -127,8 +127,6 @@ def library_search(*, filters: Filters, page: int = 1, per_page: int = 20) -> Se
         else counts.most_common(12)
         for name, counts in facets.items()
     }
-    if "penalty_kind" in facet_lists:
-        facet_lists["penalty_kind"] = [(k, c) for k, c in facet_lists["penalty_kind"]]
     return SearchResult(
         total=len(hits),
         records=[by_pk[h[2]] for h in chosen if h[2] in by_pk],
