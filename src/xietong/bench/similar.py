@@ -36,6 +36,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,9 @@ def tokenise_rate(rows: dict[str, dict[str, Any]], processes: int) -> float:
         _tokenise_all(texts)
         return len(texts) / (time.perf_counter() - t)
     chunks = [texts[i::processes] for i in range(processes)]
-    with ProcessPoolExecutor(processes) as pool:
+    # forkserver, never fork: a forked child of a process with threads (the test run's OCR pool) can
+    # inherit a held lock and hang for ever; this module's imports are pure, so the server starts clean.
+    with ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) as pool:
         list(pool.map(_tokenise_all, [["预热"]] * processes))
         t = time.perf_counter()
         list(pool.map(_tokenise_all, chunks))
