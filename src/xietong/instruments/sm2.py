@@ -10,7 +10,13 @@ algorithm is named by its OID, 1.2.156.10197.1.501 (SM2-with-SM3).
 SM2 arithmetic is ``gmssl`` (pure Python, ≈ 22 ms a signature; it interoperates with OpenSSL —
 DEPENDENCIES.md); SM3 is ``cryptography``'s (OpenSSL, fast), because gmssl's own SM3 takes seconds
 a megabyte. Key generation is written here because gmssl offers none: a random scalar from
-``secrets`` and gmssl's point multiplication."""
+``secrets`` and gmssl's point multiplication.
+
+Verification is written here too, in affine coordinates straight from GB/T 32918.2 §7.1: gmssl
+3.2.2's ``verify`` (Jacobian point addition) rejects about one valid signature in 400 (measured:
+4 of 1,283 signatures gmssl made itself, each accepted by the textbook check and by OpenSSL), which
+made a sealed document read "SM2 签名验证失败" at random. The signing side was checked against the
+same textbook arithmetic and is correct."""
 
 from __future__ import annotations
 
@@ -66,16 +72,54 @@ def sign(private: str, public: str, message: bytes) -> str:
             return str(signature)
 
 
-def verify(public: str, message: bytes, signature: str) -> bool:
-    from gmssl import sm2
+Point = tuple[int, int] | None  # affine (x, y); None is the point at infinity
 
+
+def _add(p: Point, q: Point, prime: int, a: int) -> Point:
+    if p is None:
+        return q
+    if q is None:
+        return p
+    if p[0] == q[0] and (p[1] + q[1]) % prime == 0:
+        return None
+    if p == q:
+        slope = (3 * p[0] * p[0] + a) * pow(2 * p[1], -1, prime) % prime
+    else:
+        slope = (q[1] - p[1]) * pow(q[0] - p[0], -1, prime) % prime
+    x = (slope * slope - p[0] - q[0]) % prime
+    return x, (slope * (p[0] - x) - p[1]) % prime
+
+
+def _multiply(k: int, point: Point, prime: int, a: int) -> Point:
+    result: Point = None
+    while k:
+        if k & 1:
+            result = _add(result, point, prime, a)
+        point = _add(point, point, prime, a)
+        k >>= 1
+    return result
+
+
+def verify(public: str, message: bytes, signature: str) -> bool:
+    """GB/T 32918.2 §7.1: with t = r + s, accept when r = e + x(s·G + t·P_A) (mod n)."""
     if len(signature) != 128 or len(public) != 128:
         return False
     try:
-        e = sm3(_z(public) + message)
-        return bool(sm2.CryptSM2(private_key="", public_key=public).verify(signature, e))
-    except (ValueError, TypeError):
+        r, s = int(signature[:64], 16), int(signature[64:], 16)
+        key = (int(public[:64], 16), int(public[64:], 16))
+    except ValueError:
         return False
+    t = _table()
+    prime, a, n = int(t["p"], 16), int(t["a"], 16), int(t["n"], 16)
+    g = (int(t["g"][:64], 16), int(t["g"][64:], 16))
+    if not (1 <= r < n and 1 <= s < n) or (key[1] ** 2 - key[0] ** 3 - a * key[0] - int(t["b"], 16)) % prime:
+        return False  # out of range, or the key is not a point of the curve
+    total = (r + s) % n
+    if total == 0:
+        return False
+    e = int.from_bytes(sm3(_z(public) + message), "big")
+    point = _add(_multiply(s, g, prime, a), _multiply(total, key, prime, a), prime, a)
+    return point is not None and r == (e + point[0]) % n
 
 
 def canonical(data: dict[str, Any]) -> bytes:
