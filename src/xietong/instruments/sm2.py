@@ -10,7 +10,7 @@ algorithm is named by its OID, 1.2.156.10197.1.501 (SM2-with-SM3).
 SM2 arithmetic is ``gmssl`` (pure Python, ≈ 22 ms a signature; it interoperates with OpenSSL —
 DEPENDENCIES.md); SM3 is ``cryptography``'s (OpenSSL, fast), because gmssl's own SM3 takes seconds
 a megabyte. Key generation is written here because gmssl offers none: a random scalar from
-``secrets`` and gmssl's point multiplication.
+``secrets`` and the point multiplication below.
 
 Verification is written here too, in affine coordinates straight from GB/T 32918.2 §7.1: gmssl
 3.2.2's ``verify`` (Jacobian point addition) rejects about one valid signature in 400 (measured:
@@ -44,13 +44,13 @@ def sm3(data: bytes) -> bytes:
 
 def keypair() -> tuple[str, str]:
     """(private key, public key) as hex: d in [1, n-2], P = d·G (x ‖ y, 128 hex digits)."""
-    from gmssl import sm2
-
-    n = int(_table()["n"], 16)
+    t = _table()
+    prime, a, n = int(t["p"], 16), int(t["a"], 16), int(t["n"], 16)
     d = secrets.randbelow(n - 2) + 1
-    private = f"{d:064x}"
-    public = sm2.CryptSM2(private_key=private, public_key="")._kg(d, _table()["g"])
-    return private, public
+    point = _multiply(d, (int(t["g"][:64], 16), int(t["g"][64:], 16)), prime, a)
+    if point is None:  # cannot happen for 0 < d < n; kept so the type is a point
+        raise ValueError("degenerate key")
+    return f"{d:064x}", f"{point[0]:064x}{point[1]:064x}"
 
 
 def _z(public: str) -> bytes:
@@ -66,8 +66,13 @@ def sign(private: str, public: str, message: bytes) -> str:
 
     e = sm3(_z(public) + message)
     signer = sm2.CryptSM2(private_key=private, public_key=public)
-    while True:  # gmssl returns None for the (negligible) degenerate k; draw another
-        signature = signer.sign(e, f"{secrets.randbelow(int(_table()['n'], 16) - 1) + 1:064x}")
+    while True:
+        # gmssl returns None for a degenerate k, and its point doubling can fail with a TypeError
+        # for some k (the bug described above): draw another k; the signature is as standard.
+        try:
+            signature = signer.sign(e, f"{secrets.randbelow(int(_table()['n'], 16) - 1) + 1:064x}")
+        except TypeError:
+            continue
         if signature:
             return str(signature)
 
