@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from xietong.analytics import api as analytics_api
 from xietong.cases import api as cases_api
 from xietong.execution import api as execution_api
 from xietong.instruments import api as instruments_api
@@ -20,6 +21,8 @@ api_v1 = [
     path("cases/<int:case_id>/actions/<str:action>", cases_api.CaseActApi.as_view(), name="case-act"),
     path("inbox", cases_api.InboxApi.as_view(), name="inbox"),
     path("library/similar", library_api.SimilarApi.as_view(), name="library-similar"),
+    path("analytics/figures", analytics_api.FiguresApi.as_view(), name="analytics-figures"),
+    path("analytics/warnings", analytics_api.WarningsApi.as_view(), name="analytics-warnings"),
     path("library/records", library_api.RecordSearchApi.as_view(), name="library-records"),
     path("library/records/<int:record_id>", library_api.RecordApi.as_view(), name="library-record"),
     path("cases/<int:case_id>/custody", execution_api.CaseCustodyApi.as_view(), name="case-custody"),
@@ -80,6 +83,7 @@ urlpatterns = [
     path("", include("xietong.supervision.urls")),
     path("", include("xietong.execution.urls")),
     path("", include("xietong.library.urls")),
+    path("", include("xietong.analytics.urls")),
     path("", include("xietong.courtroom.urls")),
     path("", include("xietong.web.urls")),
 ]

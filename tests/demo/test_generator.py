@@ -44,7 +44,12 @@ def test_generated_cases_cover_the_stages_and_verify() -> None:
 
 @pytest.mark.django_db
 def test_demo_load_runs_once(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "load", "--cases", "3", "--scans", "0")
-    call_command("demo", "load", "--cases", "3", "--scans", "0")
-    assert "跳过" in capsys.readouterr().out
-    assert Case.objects.count() <= 3
+    options = ("--cases", "3", "--scans", "0", "--history-months", "2", "--history-per-month", "5")
+    call_command("demo", "load", *options)
+    first = Case.objects.count()
+    call_command("demo", "load", *options)
+    out = capsys.readouterr().out
+    assert "跳过" in out and "态势分析：案件事实" in out
+    assert (
+        first == Case.objects.count() and 3 + 22 <= first <= 3 + 22 + 30
+    )  # 2 months of history and the surge

@@ -230,12 +230,16 @@ def records_from_cases(case_ids: Iterable[int]) -> int:
 def library_collect() -> int:
     """The background job: every concluded case that has no record yet, or whose record is older
     than its last act. Run on each concluding act and periodically, so a missed event or a worker
-    killed mid-job only delays a record."""
+    killed mid-job only delays a record. A case with no document at all (history brought in as
+    bare case rows and ledger, like the demo's past years) has nothing to publish and is left out."""
+    from xietong.instruments.models import Instrument
+
     stale = Record.objects.filter(case=OuterRef("pk"), updated_at__gte=OuterRef("updated_at"))
+    documented = Instrument.objects.filter(case=OuterRef("pk"))
     ids = list(
-        Case.objects.filter(Q(stage__in=CONCLUDED_STAGES) & ~Q(Exists(stale))).values_list("pk", flat=True)[
-            :2000
-        ]
+        Case.objects.filter(
+            Q(stage__in=CONCLUDED_STAGES) & Exists(documented) & ~Q(Exists(stale))
+        ).values_list("pk", flat=True)[:2000]
     )
     written = 0
     for start in range(0, len(ids), 100):

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "xietong.supervision",
     "xietong.execution",
     "xietong.library",
+    "xietong.analytics",
     "xietong.courtroom",
     "xietong.web",
     "xietong.demo",

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
+from xietong.analytics.services import facts_refresh, population_load, warnings_refresh
 from xietong.demo.generator import attach_scans, generate
+from xietong.demo.history import generate_history, population_csv
 from xietong.demo.units import create_org
 from xietong.execution.reconcile import reconcile
 from xietong.ledger.services import ledger_integrate_all
@@ -34,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--scans", type=int, default=12, help="上传扫描卷宗的案件数")
         parser.add_argument("--sealed", type=int, default=40, help="文书已签发盖章的案件数（其余为草稿）")
+        parser.add_argument("--history-months", type=int, default=60, help="往年办结案件的月数（态势分析用）")
+        parser.add_argument("--history-per-month", type=int, default=200, help="往年每月立案数（全市）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The loader only queues background work; the server's worker does it (a worker thread
@@ -57,6 +61,19 @@ class Command(BaseCommand):
             f"案例库：导入 {run.imported} 篇，归集本平台办结案件 {collected} 件，量刑比对 {estimated} 件。"
         )
 
+    def _history(self, options: dict[str, Any], started: float) -> None:
+        months = options["history_months"]
+        if months <= 0:
+            return
+        self.stdout.write(f"正在生成往年 {months} 个月的办结案件（批量写入，含完整留痕链）…")
+
+        def progress(done: int, cases: int) -> None:
+            sys.stdout.write(f"\r  {done}/{months} 个月，{cases} 件  {time.perf_counter() - started:.0f} 秒")
+            sys.stdout.flush()
+
+        generate_history(months=months, per_month=options["history_per_month"], progress=progress)
+        sys.stdout.write("\n")
+
     def _load(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
         if options["verb"] == "load":
@@ -65,6 +82,8 @@ class Command(BaseCommand):
                 return
             self.stdout.write("正在创建苏州市单位与人员 …")
             create_org()
+            population_load(population_csv(2020))
+            self._history(options, started)
         total = options["cases"]
         self.stdout.write(f"正在生成 {total} 件案件（经由办案服务逐步办理，写入全程留痕）…")
 
@@ -83,6 +102,9 @@ class Command(BaseCommand):
         if checked.flagged:
             self.stdout.write(f"羁押合法性核查：{checked.flagged} 人在押无法律依据（见「羁押核查」）。")
         self._library()
+        facts = facts_refresh()
+        warned = warnings_refresh()
+        self.stdout.write(f"态势分析：案件事实 {facts} 件，上月风险预警 {warned} 条。")
         self.stdout.write(
             f"完成：{total} 件案件，默克尔树签名 {heads} 次，用时 {time.perf_counter() - started:.0f} 秒。"
             f"演示密码：{settings.XIETONG_DEMO_PASSWORD}"
