@@ -167,8 +167,8 @@ def saved_query_delete(*, user: User, query_id: int) -> None:
 # How warnings are judged, as leaders and the docs read it (the false-alarm rate is measured by
 # ``surveillance.false_alarm_rate``; see docs/analytics.md).
 WARNING_METHOD = (
-    "改进 Farrington 法（Noufaily 等，2013）：以往 3–5 年同月前后各 1–2 个月为基线，拟合准泊松回归"
-    "（显著时含线性趋势，剔除既往暴发月的影响），本月数超过负二项分布 99.9% 上限且不少于 5 件时预警"
+    "改进 Farrington 法（Noufaily 等，2013）：以往 3–5 年同月及前后各 1 个月为基线，拟合准泊松回归"
+    "（显著时含线性趋势，降低既往暴发月的权重），当月数超过负二项分布 99.9% 上限且不少于 5 件时预警"
 )
 # Series of this length (5 years) give the surveillance method its 3-5 years of baseline.
 WARNING_HISTORY_MONTHS = 60
