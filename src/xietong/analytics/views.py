@@ -88,6 +88,14 @@ def _url(name: str, **params: Any) -> str:
     return reverse(name) + (f"?{query}" if query else "")
 
 
+def _same_day_year_before(day: date) -> date:
+    return (
+        day.replace(year=day.year - 1, day=28)
+        if (day.month, day.day) == (2, 29)
+        else day.replace(year=day.year - 1)
+    )
+
+
 def _months_back(today: date, count: int) -> date:
     index = today.year * 12 + today.month - 1 - count
     return date(index // 12, index % 12 + 1, 1)
@@ -127,7 +135,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "analytics:dashboard", **{**base, "charge": c["key"]}, county=filters.county, town=filters.town
         )
     summary = selectors.summary(in_year)
-    previous = scoped.filter(month__year=year - 1).count()
+    # A year still running is compared with the same days of the year before (上年同期).
+    today = timezone.localdate()
+    to_date = year == today.year
+    last_year_end = date(year - 1, 12, 31) if not to_date else _same_day_year_before(today)
+    previous = scoped.filter(
+        registered_on__gte=date(year - 1, 1, 1), registered_on__lte=last_year_end
+    ).count()
     context = {
         "filters": filters,
         "year": year,
@@ -136,6 +150,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "town": town,
         "summary": summary,
         "previous": previous,
+        "previous_label": "上年同期" if to_date else "上年",
         "yoy": round(100 * (summary["total"] - previous) / previous, 1) if previous else None,
         "regions": regions,
         "level_label": "镇（街道）" if county else "区县",

@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "library": ("xietong.bench.library", "database"),
     "sentencing": ("xietong.bench.sentencing", "none"),
     "similar": ("xietong.bench.similar", "database"),
+    "analytics": ("xietong.bench.analytics", "postgresql"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -55,6 +56,9 @@ _FORWARDED = (
     ("planted", "--planted"),
     ("records", "--records"),
     ("import_records", "--import-records"),
+    ("baseline_runs", "--baseline-runs"),
+    ("baseline_timeout", "--baseline-timeout"),
+    ("facts_budget", "--facts-budget"),
 )
 
 
@@ -111,6 +115,19 @@ class Command(BaseCommand):
         group.add_argument("--records", type=int, default=None, help="library records (default 100,000)")
         group.add_argument(
             "--import-records", type=int, default=None, help="judgments imported (default 2,000)"
+        )
+        group = parser.add_argument_group("analytics")
+        group.add_argument(
+            "--baseline-runs", type=int, default=None, help="runs of each baseline query (default 1)"
+        )
+        group.add_argument(
+            "--baseline-timeout", type=float, default=None, help="seconds a baseline query may take (120)"
+        )
+        group.add_argument(
+            "--facts-budget",
+            type=float,
+            default=None,
+            help="seconds facts_refresh may take for all cases before the bench builds the rest in SQL (900)",
         )
         group = parser.add_argument_group("sentencing")
         group.add_argument(
