@@ -36,7 +36,7 @@ def test_dashboard_drills_from_city_to_district_to_town_to_cases(city: City) -> 
     page = committee.get("/analytics/").content.decode()
     gusu, wuzhong = city.counties["gusu"].region, city.counties["wuzhong"].region
     assert "全市" in page and f"county={gusu.pk}" in page and "吴中区" in page and "抢劫罪" in page
-    assert '<span class="num">9</span>' in page and "上年同期 0" in page  # this year runs: same days last year
+    assert '<span class="num">9</span>' in page and "上年同期 0" in page  # the year runs: same days last year
     district = committee.get("/analytics/", {"county": gusu.pk}).content.decode()
     town = city.counties["gusu"].towns[0]
     assert (
