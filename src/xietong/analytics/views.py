@@ -96,11 +96,6 @@ def _same_day_year_before(day: date) -> date:
     )
 
 
-def _months_back(today: date, count: int) -> date:
-    index = today.year * 12 + today.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)
-
-
 @login_required
 @domain_errors
 @require_GET
@@ -128,7 +123,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else _url("analytics:dashboard", **base, county=r["id"])
         )
     end = date(year, 12, 1) if year < timezone.localdate().year else timezone.localdate().replace(day=1)
-    trend = selectors.trend(scoped.filter(month__gte=_months_back(end, TREND_MONTHS - 1), month__lte=end))
+    trend = selectors.trend(
+        scoped.filter(month__gte=services.months_back(end, TREND_MONTHS - 1), month__lte=end)
+    )
     charges = selectors.grouped(in_year, "charge", limit=10)
     for c in charges:
         c["url"] = _url(

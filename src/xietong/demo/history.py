@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from xietong.analytics.services import months_back
 from xietong.cases.models import Case, InstrumentCounter, Participation, Party
 from xietong.cases.procedure import ACTIONS, Stage
 from xietong.demo.crimes import CHARGES, Charge, generate_facts, suspect_count
@@ -454,11 +455,6 @@ class _History:
             )
 
 
-def _month_back(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def generate_history(
     *,
     months: int = 60,
@@ -475,7 +471,7 @@ def generate_history(
     this_month = timezone.localtime(now).date().replace(day=1)
     made = 0
     for back in range(months, 0, -1):
-        month = _month_back(this_month, back)
+        month = months_back(this_month, back)
         years_ago = back / 12
         weights = history.charge_weights(month, years_ago)
         count = max(0, round(rng.gauss(per_month, math.sqrt(per_month))))
