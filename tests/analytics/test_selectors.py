@@ -176,3 +176,18 @@ def test_each_user_counts_only_the_facts_of_cases_he_may_see(city: City) -> None
     assert selectors.facts_visible_to(user=city.u("city_police_leader")).count() == 5  # his subtree
     assert selectors.facts_visible_to(user=city.u("gusu.station")).count() == 0  # the station handled none
     assert selectors.facts_visible_to(user=city.u("gusu.corrections")).count() == 0
+
+
+def test_charge_trends_read_direction_and_season(city: City) -> None:
+    rows = []
+    for i in range(36):
+        month = date(2023 + i // 12, i % 12 + 1, 1)
+        rows += [{"charge": "诈骗罪", "month": month}] * (3 + i // 3)  # steadily up
+        rows += [{"charge": "盗窃罪", "month": month}] * (12 if month.month in (7, 8) else 4)  # summer
+    make_facts(city, rows)
+    trends = {
+        t["charge"]: t
+        for t in selectors.charge_trends(CaseFact.objects.all(), end=date(2025, 12, 1), months=36)
+    }
+    assert trends["诈骗罪"]["label"] == "上升" and trends["诈骗罪"]["annual_change"] > 30
+    assert trends["盗窃罪"]["label"] == "平稳" and set(trends["盗窃罪"]["peaks"]) == {"7月", "8月"}

@@ -126,6 +126,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     trend = selectors.trend(
         scoped.filter(month__gte=services.months_back(end, TREND_MONTHS - 1), month__lte=end)
     )
+    last_complete = services.months_back(timezone.localdate().replace(day=1), 1)
+    trend_end = min(end, last_complete)
+    trends = selectors.charge_trends(dataclasses.replace(filters, charge="").apply(facts), end=trend_end)
     charges = selectors.grouped(in_year, "charge", limit=10)
     for c in charges:
         c["url"] = _url(
@@ -150,6 +153,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "previous_label": "上年同期" if to_date else "上年",
         "yoy": round(100 * (summary["total"] - previous) / previous, 1) if previous else None,
         "regions": regions,
+        "trends": trends,
+        "trend_span": f"{services.months_back(trend_end, 59):%Y年%m月}至{trend_end:%Y年%m月}",
         "level_label": "镇（街道）" if county else "区县",
         "charges": charges,
         "charts": {
