@@ -183,7 +183,9 @@ class Replay:
 DETENTION_ONLY = frozenset({"危险驾驶罪"})
 
 
-def _verdict(rng: random.Random, charge: Charge) -> dict[str, object]:
+def draw_verdict(rng: random.Random, charge: Charge) -> dict[str, object]:
+    """A plausible verdict for ``charge``: 2 % acquittals, else 拘役 or 有期徒刑 within the charge's
+    usual range, suspended at the charge's probation rate."""
     low, high = charge.sentence_months
     if rng.random() < 0.02:
         return {"guilty": False, "penalty": "none", "months": 0, "probation_months": 0}
@@ -355,7 +357,7 @@ def _walk(r: Replay, rng: random.Random, target: str, charge: Charge, police: Un
     if not go(lambda: r.accept({"procedure": procedure}), 0.1, 2):
         return
     court = r.holder()
-    verdict = _verdict(rng, charge)
+    verdict = draw_verdict(rng, charge)
     if target == "closed":
         verdict = {"guilty": False, "penalty": "none", "months": 0, "probation_months": 0}
     trial_days = {"fast": (3, 9), "summary": (8, 19), "ordinary": (20, 58)}[procedure]

@@ -32,7 +32,7 @@ from xietong.analytics.services import months_back
 from xietong.cases.models import Case, InstrumentCounter, Participation, Party
 from xietong.cases.procedure import ACTIONS, Stage
 from xietong.demo.crimes import CHARGES, Charge, generate_facts, suspect_count
-from xietong.demo.generator import Staff, _verdict
+from xietong.demo.generator import Staff, draw_verdict
 from xietong.demo.people import fictitious_address, fictitious_id_number, fictitious_name
 from xietong.demo.suzhou import COUNTIES, County
 from xietong.ledger.chain import GENESIS, canonical_payload, entry_hash, timestamp_text
@@ -420,7 +420,7 @@ class _History:
             if spec.to_stage is not None:
                 payload["stage_to"] = spec.to_stage.value
             if code == "pronounce":
-                verdict = _verdict(rng, charge)
+                verdict = draw_verdict(rng, charge)
                 payload["verdict"] = verdict
             acts.append(_Act(code, at, actor, unit, payload))
         if any(a.code == "pronounce" and not a.payload["verdict"]["guilty"] for a in acts):
