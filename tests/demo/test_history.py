@@ -10,6 +10,7 @@ from django.utils import timezone
 from xietong.analytics.models import CaseFact, Population, TrendWarning
 from xietong.analytics.services import facts_refresh, population_load, warnings_refresh
 from xietong.cases.models import Case, Participation
+from xietong.demo.generator import generate
 from xietong.demo.history import SURGE, generate_history, population_csv, town_populations
 from xietong.demo.units import create_org
 from xietong.ledger.services import ledger_integrate_all
@@ -34,7 +35,8 @@ def test_history_verifies_derives_and_its_surge_is_warned_about() -> None:
     assert Participation.objects.filter(case__stage="execution").values("case").distinct().count() > 0
     ledger_integrate_all()
     assert ledger_verify().ok
-    assert facts_refresh() == made
+    assert generate(count=2, seed=5) == 2  # the door files after the history (ids and 案件编号 moved on)
+    assert facts_refresh() == made + 2
     recent = CaseFact.objects.filter(registered_on__year__gte=timezone.localdate().year - 1)
     assert recent.filter(outcome="convicted").exists() and recent.exclude(outcome="convicted").exists()
     this_month = timezone.localdate().replace(day=1)

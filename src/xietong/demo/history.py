@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -448,6 +449,14 @@ class _History:
             LedgerEntry.objects.bulk_create(self.entries, batch_size=1000)
         self.cases, self.parties, self.participations, self.entries = [], [], [], []
 
+    def finish(self) -> None:
+        """Bring the id sequences past the ids given here (PostgreSQL's do not move for explicit ids;
+        the next case filed through the door would collide) and the 案件编号 counters up to date."""
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            for sql in connections[DEFAULT_DB_ALIAS].ops.sequence_reset_sql(no_style(), [Case, Party]):
+                cursor.execute(sql)
+        self.save_counters()
+
     def save_counters(self) -> None:
         for (unit_id, year), last in self.counters.items():
             InstrumentCounter.objects.update_or_create(
@@ -492,7 +501,7 @@ def generate_history(
         history.flush()
         if progress:
             progress(months - back + 1, made)
-    history.save_counters()
+    history.finish()
     return made
 
 
