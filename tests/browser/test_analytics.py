@@ -98,7 +98,7 @@ def test_dashboard_drill_down_warnings_reports_and_annual_report(
     expect(page.locator("#chart-heat")).to_have_attribute("data-drawn", "1")
     walk.shot(page, "correlation")
 
-    response = page.request.get(xietong_server.url("/analytics/annual/?format=pdf"))
+    response = page.request.get(xietong_server.url("/analytics/annual/?format=pdf"), timeout=60_000)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     from pypdf import PdfReader
 
