@@ -111,6 +111,7 @@ def test_repeat_offenders_and_the_charges_that_go_together(city: City) -> None:
             party=party,
             case=fact,
             person_key=key,
+            repeat=key == "same",
             gender="男",
             charge=fact.charge,
             town_id=fact.town_id,
@@ -119,6 +120,10 @@ def test_repeat_offenders_and_the_charges_that_go_together(city: City) -> None:
     r = selectors.repeat_offenders(PersonFact.objects.all())
     assert r["people"] == 3 and r["repeaters"] == 1 and r["top"][0]["charges"] == "盗窃罪→诈骗罪"
     assert r["pairs"] == [{"a": "盗窃罪", "b": "诈骗罪", "n": 1}]
+    # Within a filter only the cases in it count: the same person in one of them is no repeater.
+    in_2025 = CaseFact.objects.filter(month__year=2025)
+    r = selectors.repeat_offenders(PersonFact.objects.filter(case__in=in_2025), in_2025)
+    assert r["people"] == 2 and r["repeaters"] == 0
 
 
 def test_places_where_a_charge_is_over_represented(city: City) -> None:

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from tests.analytics.factories import make_facts
 from tests.cases.test_services_lifecycle import accept, act
-from tests.factories import City, register_case
+from tests.factories import City, register_case, register_input
 from xietong.analytics import services
 from xietong.analytics.models import CaseFact, PersonFact, Population, TrendWarning
-from xietong.cases.models import Case
+from xietong.cases import services as services_cases
+from xietong.cases.models import Case, Clock
 from xietong.errors import NotAllowed, ValidationFailed
 
 
@@ -47,6 +48,32 @@ def test_refresh_derives_a_judged_case_and_its_suspects_once(city: City) -> None
     assert fact.police_handler == city.u("gusu.police_leader") and fact.judge == city.u("gusu.judge")
     assert PersonFact.objects.filter(case=fact).count() == 2
     assert services.facts_refresh() == 0  # nothing moved since
+
+
+def test_the_parties_appeal_period_running_out_does_not_make_a_case_overdue(city: City) -> None:
+    """判决生效 is recorded after the parties' ten days (art. 230) have run out, by design."""
+    case_id = judged_case(city)
+    appeal = Clock.objects.get(case_id=case_id, rule="appeal_judgment")
+    assert appeal.stopped_at and appeal.stopped_at > appeal.due_at
+    services.facts_refresh()
+    late = [c.rule for c in Clock.objects.filter(case_id=case_id) if c.stopped_at and c.stopped_at > c.due_at]
+    assert CaseFact.objects.get(pk=case_id).overdue_count == len(late) - 1
+
+
+def test_a_person_in_a_second_case_is_marked_a_repeater_in_both(city: City) -> None:
+    first, second = register_case(city), register_case(city)  # both suspects are 张1, no ID number
+    data = register_input(city)
+    data.parties[0].name = "李四"
+    registered = services_cases.case_register(user=city.u("gusu.police_leader"), data=data)
+    assert registered.case is not None
+    other = registered.case.pk
+    services.facts_refresh(case_ids=[first, other])
+    assert not PersonFact.objects.filter(repeat=True).exists()
+    services.facts_refresh(case_ids=[second])
+    assert set(PersonFact.objects.filter(repeat=True).values_list("case_id", flat=True)) == {first, second}
+    Case.objects.filter(pk=second).delete()  # the fact and its suspect go with it
+    services.facts_refresh(case_ids=[first])
+    assert not PersonFact.objects.filter(repeat=True).exists()
 
 
 def test_an_act_makes_the_fact_stale_and_the_next_refresh_catches_up(city: City) -> None:

@@ -171,6 +171,7 @@ def person_facts(fact: Mapping[str, Any], suspects: Sequence[Suspect]) -> list[d
                 "charge": fact["charge"],
                 "town_id": fact["town_id"],
                 "registered_on": fact["registered_on"],
+                "repeat": False,  # set over all cases by services._mark_repeaters
             }
         )
     return rows

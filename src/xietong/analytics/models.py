@@ -106,10 +106,19 @@ class PersonFact(models.Model):
     charge = models.CharField("罪名", max_length=100)
     town = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     registered_on = models.DateField("立案日期")
+    # True when the person key has more than one case anywhere in the city. A repeater within any
+    # filter is one city-wide, so 相关性分析 looks only at these rows (a tenth of them) and still counts
+    # exactly; ``services`` keeps it for the keys of every refreshed batch.
+    repeat = models.BooleanField("多次涉案", default=False)
 
     class Meta:
         verbose_name = "人员事实"
         verbose_name_plural = "人员事实"
+        indexes = [
+            models.Index(
+                fields=["person_key", "case"], condition=models.Q(repeat=True), name="personfact_repeaters"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"person:{self.party_id}"

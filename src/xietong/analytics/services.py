@@ -26,6 +26,9 @@ from xietong.orgs.models import Level, Region, User
 
 logger = logging.getLogger(__name__)
 BATCH = 500
+# Periods that bind the parties, not an agency (art. 230's days to appeal): they run out before
+# 判决生效 is recorded by design, so they never make a case 超期.
+PARTY_PERIODS = ("appeal_judgment", "appeal_ruling")
 CASE_FIELDS = (
     "id", "county_id", "town_id", "charge", "stage", "verdict", "occurred_at", "created_at", "facts",
     "supplementary_count", "remand_count", "plea", "police_unit_id", "procuratorate_unit_id",
@@ -75,6 +78,7 @@ def _refresh_batch(ids: Sequence[int]) -> int:
     late = Q(stopped_at__gt=F("due_at")) | Q(status="running", due_at__lt=now)
     overdue = dict(
         Clock.objects.filter(case_id__in=ids)
+        .exclude(rule__in=PARTY_PERIODS)
         .filter(late)
         .values("case_id")
         .annotate(n=Count("pk"))
@@ -89,11 +93,33 @@ def _refresh_batch(ids: Sequence[int]) -> int:
         values["refreshed_at"] = now
         facts.append(values)
         persons.extend(derive.person_facts(values, suspects[case["id"]]))
+    keys = {p["person_key"] for p in persons}
     with transaction.atomic():
         _write(CaseFact, facts, conflict="case_id", update=True)
         PersonFact.objects.filter(case_id__in=ids).delete()
         _write(PersonFact, persons, conflict="party_id", update=False)
+        _mark_repeaters(keys)
+    # Once more after commit: two refreshers that each add one case of the same person see only
+    # their own row inside their transactions; whichever marks last after committing sees both.
+    _mark_repeaters(keys)
     return len(facts)
+
+
+def _mark_repeaters(keys: set[str]) -> None:
+    """Set ``PersonFact.repeat`` for every row of ``keys``: more than one case with that key."""
+    if not keys:
+        return
+    repeaters = set(
+        PersonFact.objects.filter(person_key__in=keys)
+        .values("person_key")
+        .annotate(n=Count("case_id", distinct=True))
+        .filter(n__gt=1)
+        .values_list("person_key", flat=True)
+    )
+    if repeaters:
+        PersonFact.objects.filter(person_key__in=repeaters, repeat=False).update(repeat=True)
+    if keys - repeaters:
+        PersonFact.objects.filter(person_key__in=keys - repeaters, repeat=True).update(repeat=False)
 
 
 def _write(

@@ -405,7 +405,7 @@ def correlation(request: HttpRequest) -> HttpResponse:
         if request.GET
         else selectors.persons_visible_to(user=user)
     )
-    repeat = selectors.repeat_offenders(persons)
+    repeat = selectors.repeat_offenders(persons, facts)
     return render(
         request,
         "analytics/correlation.html",

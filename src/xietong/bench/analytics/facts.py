@@ -54,7 +54,8 @@ WITH e AS (
   FROM cases_party WHERE case_id BETWEEN %(lo)s AND %(hi)s GROUP BY case_id
 ), k AS (
   SELECT case_id, count(*) AS n FROM cases_clock
-  WHERE case_id BETWEEN %(lo)s AND %(hi)s AND (stopped_at > due_at OR (status = 'running' AND due_at < now()))
+  WHERE case_id BETWEEN %(lo)s AND %(hi)s AND rule NOT IN ({party_periods})
+    AND (stopped_at > due_at OR (status = 'running' AND due_at < now()))
   GROUP BY case_id
 ), b AS (
   SELECT c.*, e.*, coalesce(e.reg, c.created_at) AS reg_at, p.n AS suspects, p.held AS p_held, k.n AS late,
@@ -94,19 +95,26 @@ FROM b LEFT JOIN bench_amount a ON a.case_id = b.id
 """
 
 _PERSON_SQL = """
-INSERT INTO analytics_personfact (party_id, case_id, person_key, gender, age, charge, town_id, registered_on)
+INSERT INTO analytics_personfact (
+  party_id, case_id, person_key, gender, age, charge, town_id, registered_on, repeat)
 SELECT p.id, p.case_id,
   left(encode(sha256(convert_to(CASE WHEN upper(btrim(p.id_number)) <> '' THEN upper(btrim(p.id_number))
     ELSE btrim(p.name) || '|' || coalesce(p.birth_date::text, '') END, 'UTF8')), 'hex'), 32),
   p.gender,
   CASE WHEN a.age BETWEEN 0 AND 129 THEN a.age END,
-  f.charge, f.town_id, f.registered_on
+  f.charge, f.town_id, f.registered_on, false
 FROM cases_party p JOIN analytics_casefact f ON f.case_id = p.case_id
 CROSS JOIN LATERAL (SELECT extract(year FROM f.occurred_on)::int - extract(year FROM p.birth_date)::int
   - CASE WHEN (extract(month FROM f.occurred_on), extract(day FROM f.occurred_on))
            < (extract(month FROM p.birth_date), extract(day FROM p.birth_date)) THEN 1 ELSE 0 END AS age) a
 WHERE p.case_id BETWEEN %(lo)s AND %(hi)s
   AND NOT EXISTS (SELECT 1 FROM analytics_personfact x WHERE x.party_id = p.id)
+"""
+
+# ``services._mark_repeaters`` for every key at once.
+_REPEAT_SQL = """
+UPDATE analytics_personfact SET repeat = true WHERE person_key IN (
+  SELECT person_key FROM analytics_personfact GROUP BY person_key HAVING count(DISTINCT case_id) > 1)
 """
 
 
@@ -119,6 +127,7 @@ def _days_sql(start: str, end: str) -> str:
 
 def fact_sql() -> str:
     from xietong.analytics import derive
+    from xietong.analytics.services import PARTY_PERIODS
 
     def quoted(values: Any) -> str:
         return ", ".join(f"'{v}'" for v in sorted(values))
@@ -128,6 +137,7 @@ def fact_sql() -> str:
         custody_acts=quoted(derive.CUSTODY_ACTS),
         custody_now=quoted(derive.CUSTODY_NOW),
         judged=quoted(derive.JUDGED_STAGES),
+        party_periods=quoted(PARTY_PERIODS),
         days_investigation=_days_sql("b.reg_at", "b.tr"),
         days_review=_days_sql("b.tr", "b.dcs"),
         days_trial=_days_sql("b.ind", "b.pro"),
@@ -168,6 +178,8 @@ def facts_by_sql(ids: list[int], write: Write) -> dict[str, Any]:
             done += cursor.rowcount
             cursor.execute(people, {"lo": chunk[0], "hi": chunk[-1]})
         write(f"  SQL (bench only): {done:,}/{len(ids):,} facts ({time.perf_counter() - started:.0f} s)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_REPEAT_SQL)
     seconds = time.perf_counter() - started
     return {"cases": done, "seconds": round(seconds, 1), "amount_seconds": round(amount_s, 1)}
 

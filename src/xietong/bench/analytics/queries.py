@@ -34,7 +34,7 @@ def reports(year: int) -> dict[str, Report]:
             f, year=year, level="town", county=flt.county
         ),
         "hour_heat": lambda f, p, flt: s.hour_heat(f),
-        "repeat_offenders": lambda f, p, flt: s.repeat_offenders(p),
+        "repeat_offenders": lambda f, p, flt: s.repeat_offenders(p, f),
         "co_occurring_places": lambda f, p, flt: s.co_occurring_places(f),
     }
 
