@@ -9,13 +9,17 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from xietong.courtroom.routing import websocket_urlpatterns  # noqa: E402
+from xietong.courtroom.routing import websocket_urlpatterns as courtroom_sockets  # noqa: E402
+from xietong.supervision.routing import websocket_urlpatterns as alert_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        # the courtroom's screens; the session cookie signs them in, a screen code joins a display
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # the courtroom's screens (a screen code joins a display) and the live alerts; the session
+        # cookie signs them in
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([*courtroom_sockets, *alert_sockets]))
+        ),
     }
 )
 

@@ -63,6 +63,11 @@ def register_periodic(name: str, job: Callable[[], object], *, every: float) -> 
     _periodic[name] = every
 
 
+def periodic_jobs() -> dict[str, tuple[Callable[[], object], float]]:
+    """Every periodic job with its interval, for ``xietong worker`` (production)."""
+    return {name: (_jobs[name], every) for name, every in _periodic.items()}
+
+
 def start_periodic() -> None:
     """Start the ticker that requests the periodic jobs (embedded mode only; once per process)."""
     global _ticker

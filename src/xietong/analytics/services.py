@@ -19,6 +19,7 @@ from django.utils import timezone
 from xietong import fastsql, tasks
 from xietong.analytics import derive, surveillance
 from xietong.analytics.models import CaseFact, PersonFact, Population, SavedQuery, TrendWarning
+from xietong.cases.deadlines import PARTY_PERIODS
 from xietong.cases.models import Case, Clock, Party
 from xietong.errors import NotAllowed, ValidationFailed
 from xietong.ledger.models import LedgerEntry
@@ -26,9 +27,6 @@ from xietong.orgs.models import Level, Region, User
 
 logger = logging.getLogger(__name__)
 BATCH = 500
-# Periods that bind the parties, not an agency (art. 230's days to appeal): they run out before
-# 判决生效 is recorded by design, so they never make a case 超期.
-PARTY_PERIODS = ("appeal_judgment", "appeal_ruling")
 CASE_FIELDS = (
     "id", "county_id", "town_id", "charge", "stage", "verdict", "occurred_at", "created_at", "facts",
     "supplementary_count", "remand_count", "plea", "police_unit_id", "procuratorate_unit_id",

@@ -278,6 +278,11 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
 # fmt: on
 
 RULES: Final[dict[str, Rule]] = {rule.code: rule for rule in _RULE_LIST}
+# Periods that bind a party, not an agency: the parties' days to appeal (刑诉法第230条) and the
+# offender's days to report (社区矫正法第21条). 判决生效 is recorded after the appeal period has run out
+# by design, and a late report is the offender's (execution raises its own alert), so neither ever
+# makes an agency's case 超期.
+PARTY_PERIODS: Final = frozenset({"appeal_judgment", "appeal_ruling", "corrections_report"})
 """Every code of the spec's rule-code table, keyed by code."""
 
 

@@ -33,6 +33,7 @@ from xietong.execution.sweeps import take_effect_if_due
 from xietong.instruments import catalogue
 from xietong.ledger.selectors import case_timeline
 from xietong.orgs.models import Region, User
+from xietong.supervision.selectors import open_alerts_of
 from xietong.web.forms import ActForm, LoginForm, RegisterForm
 
 View = Callable[..., HttpResponseBase]
@@ -75,7 +76,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     board = selectors.workbench(user=_me(request))
-    return render(request, "web/workbench.html", {"board": board, "now": timezone.now()})
+    alerts = open_alerts_of(user=_me(request), limit=10)
+    return render(request, "web/workbench.html", {"board": board, "now": timezone.now(), "alerts": alerts})
 
 
 @login_required

@@ -127,7 +127,7 @@ def _days_sql(start: str, end: str) -> str:
 
 def fact_sql() -> str:
     from xietong.analytics import derive
-    from xietong.analytics.services import PARTY_PERIODS
+    from xietong.cases.deadlines import PARTY_PERIODS
 
     def quoted(values: Any) -> str:
         return ", ".join(f"'{v}'" for v in sorted(values))

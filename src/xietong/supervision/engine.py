@@ -1,0 +1,383 @@
+"""The rules engine (F14): feeds case histories to the rules of ``supervision.rules`` and turns what
+they find into alerts, once per finding.
+
+Three ways in, one evaluation:
+- **live**: every act marks its case dirty after it commits (``on_case_acted``) and asks the worker
+  for ``supervision.evaluate``; the worker evaluates the dirty cases and pushes the new alerts to
+  the browsers of those who must see them (``live.push``) — seconds after the act;
+- **catch-up**: the same job also takes cases whose ledger head moved past the head last evaluated
+  (``CaseEvaluation.ledger_seq``), so a lost event or a worker killed mid-batch is repaired;
+- **history**: ``reevaluate_all`` streams the whole ledger in case order through the rules (after a
+  rule is added, or after an import), and ``clocks_sweep`` evaluates the cases whose clock ran out
+  while nobody acted.
+
+Alerts are keyed by their finding (``Alert.key`` is unique), so evaluating a case twice, two workers
+at once, or a re-run after a crash raise nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache, partial
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, Max, Min, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from xietong import servertime, tasks
+from xietong.cases.models import Case, Clock, ClockStatus
+from xietong.ledger.models import LedgerEntry
+from xietong.orgs.models import Agency, Level, Unit
+from xietong.supervision.models import Alert, AlertKind, CaseEvaluation
+from xietong.supervision.rules import base
+
+logger = logging.getLogger(__name__)
+BATCH = 500
+
+
+@lru_cache(maxsize=1)
+def rules() -> tuple[base.Rule, ...]:
+    """The rules in force, checked against the alert kinds once per process."""
+    modules = tuple(getattr(settings, "XIETONG_SUPERVISION_RULE_MODULES", base.RULE_MODULES))
+    registry = base.load(modules)
+    for r in registry.values():
+        base.validate(r, existing=registry, kinds=AlertKind.values)
+    return tuple(registry.values())
+
+
+def _reads(chosen: Sequence[base.Rule]) -> tuple[frozenset[str], bool]:
+    actions = frozenset().union(*(r.reads for r in chosen)) if chosen else frozenset()
+    return actions, any(r.clocks for r in chosen)
+
+
+# --- histories -----------------------------------------------------------------------------------
+
+
+def histories(case_ids: Sequence[int], chosen: Sequence[base.Rule]) -> list[base.CaseHistory]:
+    """The histories of ``case_ids`` with only what ``chosen`` read (three queries a batch)."""
+    actions, with_clocks = _reads(chosen)
+    numbers = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "number"))
+    entries: dict[int, list[base.Entry]] = defaultdict(list)
+    if actions:
+        for case_id, seq, action, at, actor, unit, payload in (
+            LedgerEntry.objects.filter(case_id__in=case_ids, action__in=actions)
+            .order_by("case_id", "seq")
+            .values_list("case_id", "seq", "action", "recorded_at", "actor_id", "unit_id", "payload")
+        ):
+            entries[case_id].append(base.Entry(seq, action, at, actor, unit, payload))
+    clocks: dict[int, list[base.ClockRow]] = defaultdict(list)
+    if with_clocks:
+        for row in Clock.objects.filter(case_id__in=case_ids).values_list(
+            "case_id",
+            "pk",
+            "rule",
+            "unit_id",
+            "party_id",
+            "started_at",
+            "due_at",
+            "in_custody",
+            "status",
+            "stopped_at",
+        ):
+            clocks[row[0]].append(base.ClockRow(*row[1:]))
+    now = servertime.now()
+    return [
+        base.CaseHistory(pk, numbers[pk], entries[pk], clocks[pk], now, _local_date)
+        for pk in case_ids
+        if pk in numbers
+    ]
+
+
+def _local_date(at: datetime) -> Any:
+    return timezone.localdate(at)
+
+
+# --- raising -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    cases: int = 0
+    findings: int = 0
+    raised: int = 0
+
+
+def _supervisor(unit_id: int | None) -> int | None:
+    return _supervisors().get(unit_id) if unit_id is not None else None
+
+
+@lru_cache(maxsize=1)
+def _supervisors_cached(stamp: int) -> dict[int, int]:
+    """Unit → the procuratorate that supervises it (刑诉法第8条: 人民检察院依法对刑事诉讼实行法律监督):
+    the county's procuratorate for police, courts and justice units of a county or town; the city's
+    for city units and for the county procuratorates themselves."""
+    units = list(Unit.objects.values("pk", "agency", "level", "region_id", "region__parent_id"))
+    procuratorates = {u["region_id"]: u["pk"] for u in units if u["agency"] == Agency.PROCURATORATE}
+    city = next(
+        (u["pk"] for u in units if u["agency"] == Agency.PROCURATORATE and u["level"] == Level.CITY), None
+    )
+    out: dict[int, int] = {}
+    for u in units:
+        if u["agency"] == Agency.COMMITTEE:
+            continue
+        county = u["region__parent_id"] if u["level"] == Level.TOWN else u["region_id"]
+        if u["agency"] == Agency.PROCURATORATE:
+            boss = city if u["level"] != Level.CITY else None
+        else:
+            boss = (procuratorates.get(county) if county else None) or city
+        if boss is not None and boss != u["pk"]:
+            out[u["pk"]] = boss
+    return out
+
+
+def _supervisors() -> dict[int, int]:
+    # Units change rarely; a ten-minute stamp keeps the map fresh without a query per finding.
+    return _supervisors_cached(int(time.time() // 600))
+
+
+def raise_findings(found: Iterable[tuple[base.Rule, base.CaseHistory, base.Finding]]) -> list[Alert]:
+    """Write an alert per finding not raised before; returns the new ones (for the live push)."""
+    now = servertime.now()
+    candidates: dict[str, Alert] = {}
+    for r, history, f in found:
+        candidates.setdefault(
+            f.key,
+            Alert(
+                kind=r.kind,
+                rule=r.code,
+                severity=f.severity or r.severity,
+                case_id=history.case_id,
+                unit_id=f.unit_id,
+                user_id=f.user_id,
+                supervisor_unit_id=_supervisor(f.unit_id),
+                message=f.message[:500],
+                details={"rule": r.title, "norm": r.norm, **f.evidence},
+                raised_at=now,
+                key=f.key[:60],
+            ),
+        )
+    if not candidates:
+        return []
+    existing = set(Alert.objects.filter(key__in=list(candidates)).values_list("key", flat=True))
+    new = [a for k, a in candidates.items() if k[:60] not in existing]
+    Alert.objects.bulk_create(new, ignore_conflicts=True)  # a racing worker's copy is skipped
+    return list(Alert.objects.filter(key__in=[a.key for a in new], raised_at=now))
+
+
+def evaluate_cases(case_ids: Sequence[int], *, chosen: Sequence[base.Rule] | None = None) -> Outcome:
+    """Evaluate ``case_ids`` (any number) with ``chosen`` rules (default: all in force), write the new
+    alerts, move each case's evaluation mark to the head it had when read, push the alerts live."""
+    from xietong.supervision import live
+
+    chosen = rules() if chosen is None else chosen
+    outcome = Outcome()
+    for start in range(0, len(case_ids), BATCH):
+        ids = list(case_ids[start : start + BATCH])
+        heads = dict(Case.objects.filter(pk__in=ids).values_list("pk", "ledger_seq"))
+        found = [(r, h, f) for h in histories(ids, chosen) for r, f in base.evaluate(h, chosen)]
+        with transaction.atomic():
+            new = raise_findings(found)
+            _mark(heads)
+        outcome.cases += len(heads)
+        outcome.findings += len(found)
+        outcome.raised += len(new)
+        if new:
+            transaction.on_commit(partial(live.push, new))
+    return outcome
+
+
+def _mark(heads: dict[int, int]) -> None:
+    """Record the heads evaluated; a case acted on meanwhile stays dirty (its mark is behind)."""
+    now = servertime.now()
+    rows = [
+        CaseEvaluation(case_id=pk, ledger_seq=seq, dirty=False, evaluated_at=now) for pk, seq in heads.items()
+    ]
+    CaseEvaluation.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["ledger_seq", "dirty", "evaluated_at"],
+    )
+
+
+# --- live ----------------------------------------------------------------------------------------
+
+
+def on_case_acted(*, case_id: int | None, action: str) -> None:
+    """After an act commits: mark its case dirty and ask the worker to evaluate it."""
+    if case_id is None:
+        return
+    CaseEvaluation.objects.bulk_create(
+        [CaseEvaluation(case_id=case_id, dirty=True)],
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["dirty"],
+    )
+    tasks.request("supervision.evaluate")
+
+
+def stale_case_ids(limit: int = 5_000) -> list[int]:
+    """Dirty cases first, then any whose head moved past its mark (or never evaluated)."""
+    dirty = list(
+        CaseEvaluation.objects.filter(dirty=True)
+        .order_by("case_id")
+        .values_list("case_id", flat=True)[:limit]
+    )
+    if len(dirty) >= limit:
+        return dirty
+    behind = Case.objects.filter(
+        ~Exists(CaseEvaluation.objects.filter(case=OuterRef("pk"), ledger_seq=OuterRef("ledger_seq")))
+    ).exclude(pk__in=dirty)
+    return dirty + list(behind.order_by("pk").values_list("pk", flat=True)[: limit - len(dirty)])
+
+
+def evaluate_stale() -> Outcome:
+    """The worker's job: evaluate every dirty or behind case, and the clocks that ran out."""
+    total = Outcome()
+    while ids := stale_case_ids():
+        done = evaluate_cases(ids)
+        total.cases += done.cases
+        total.findings += done.findings
+        total.raised += done.raised
+        if len(ids) < 5_000:
+            break
+    swept = clocks_sweep()
+    total.raised += swept.raised
+    return total
+
+
+def clocks_sweep() -> Outcome:
+    """Cases with a clock run out and no alert for it yet: evaluated by the clock rules (nothing acts on
+    a case whose time simply passes, so no event would ever ask)."""
+    from xietong.supervision import live
+
+    clock_rules = [r for r in rules() if r.clocks]
+    now = servertime.now()
+    alerted = Alert.objects.filter(
+        key=Concat(Value("clock:"), Cast(OuterRef("pk"), output_field=CharField()))
+    )
+    late = (
+        Clock.objects.filter(status=ClockStatus.RUNNING, due_at__lt=now)
+        .filter(~Exists(alerted))
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
+    ids = sorted(set(late[:5_000]))
+    if not ids:
+        return Outcome()
+    outcome = Outcome()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        found = [(r, h, f) for h in histories(chunk, clock_rules) for r, f in base.evaluate(h, clock_rules)]
+        with transaction.atomic():
+            new = raise_findings(found)
+        if new:
+            transaction.on_commit(partial(live.push, new))
+        outcome.cases += len(chunk)
+        outcome.findings += len(found)
+        outcome.raised += len(new)
+    return outcome
+
+
+# --- history -------------------------------------------------------------------------------------
+
+
+def _stream(actions: frozenset[str], *, lo: int, hi: int) -> Iterator[tuple[int, list[base.Entry]]]:
+    """Entries of ``actions`` for cases ``lo..hi`` in case and chain order, one case at a time, from a
+    server-side cursor (a million cases never sit in memory)."""
+    table = LedgerEntry._meta.db_table
+    marks = ", ".join(["%s"] * len(actions))
+    sql = (
+        f"SELECT case_id, seq, action, recorded_at, actor_id, unit_id, payload FROM {table} "  # noqa: S608
+        f"WHERE case_id BETWEEN %s AND %s AND action IN ({marks}) ORDER BY case_id, seq"
+    )
+    params: list[Any] = [lo, hi, *sorted(actions)]
+    ops: Any = connection.ops  # SQLite returns text from a raw cursor; its backend converts it
+    convert = ops.convert_datetimefield_value if connection.vendor == "sqlite" else None
+    current, rows = -1, list[base.Entry]()
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20_000):
+            for case_id, seq, action, at, actor, unit, payload in batch:
+                if case_id != current:
+                    if rows:
+                        yield current, rows
+                    current, rows = case_id, []
+                if convert is not None:
+                    at = convert(at, None, connection)
+                rows.append(base.Entry(seq, action, at, actor, unit, payload))
+    if rows:
+        yield current, rows
+
+
+def reevaluate_all(*, chosen: Sequence[base.Rule] | None = None, progress: Any = None) -> Outcome:
+    """Every case's whole history through ``chosen`` rules (default: all), in ranges of case ids. The
+    entries are streamed; clocks are read per range. Idempotent: alerts already raised are kept."""
+    chosen = rules() if chosen is None else chosen
+    actions, with_clocks = _reads(chosen)
+    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return Outcome()
+    outcome = Outcome()
+    step = 20_000
+    started = time.perf_counter()
+    for lo in range(bounds["lo"], bounds["hi"] + 1, step):
+        hi = lo + step - 1
+        outcome_range = _reevaluate_range(chosen, actions, with_clocks, lo, hi)
+        outcome.cases += outcome_range.cases
+        outcome.findings += outcome_range.findings
+        outcome.raised += outcome_range.raised
+        if progress is not None:
+            progress(hi, bounds["hi"], outcome, time.perf_counter() - started)
+    return outcome
+
+
+def _reevaluate_range(
+    chosen: Sequence[base.Rule], actions: frozenset[str], with_clocks: bool, lo: int, hi: int
+) -> Outcome:
+    numbers = dict(Case.objects.filter(pk__range=(lo, hi)).values_list("pk", "number"))
+    heads = dict(Case.objects.filter(pk__range=(lo, hi)).values_list("pk", "ledger_seq"))
+    clocks: dict[int, list[base.ClockRow]] = defaultdict(list)
+    if with_clocks:
+        for row in Clock.objects.filter(case_id__gte=lo, case_id__lte=hi).values_list(
+            "case_id",
+            "pk",
+            "rule",
+            "unit_id",
+            "party_id",
+            "started_at",
+            "due_at",
+            "in_custody",
+            "status",
+            "stopped_at",
+        ):
+            clocks[row[0]].append(base.ClockRow(*row[1:]))
+    now = servertime.now()
+    entries = dict(_stream(actions, lo=lo, hi=hi)) if actions else {}
+    found: list[tuple[base.Rule, base.CaseHistory, base.Finding]] = []
+    for pk, number in numbers.items():
+        history = base.CaseHistory(pk, number, entries.get(pk, []), clocks.get(pk, []), now, _local_date)
+        found.extend((r, history, f) for r, f in base.evaluate(history, chosen))
+    with transaction.atomic():
+        new = raise_findings(found)
+        _mark(heads)
+    return Outcome(cases=len(numbers), findings=len(found), raised=len(new))
+
+
+__all__ = [
+    "Outcome",
+    "clocks_sweep",
+    "evaluate_cases",
+    "evaluate_stale",
+    "on_case_acted",
+    "reevaluate_all",
+    "rules",
+]

@@ -1,0 +1,1 @@
+"""Abnormal-practice rules (F14): ``base`` is the engine's vocabulary, ``catalogue`` the rules in force."""
