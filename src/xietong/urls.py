@@ -74,6 +74,7 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("api/v1/", include(("xietong.dossier.urls_api", "dossier-api"))),
+    path("api/v1/", include(("xietong.board.urls_api", "board-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
@@ -85,6 +86,8 @@ urlpatterns = [
     path("", include("xietong.library.urls")),
     path("", include("xietong.analytics.urls")),
     path("", include("xietong.courtroom.urls")),
+    path("", include("xietong.quality.urls")),
+    path("", include("xietong.board.urls")),
     path("", include("xietong.web.urls")),
 ]
 

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +92,7 @@ class Server:
     log: Path
     process: subprocess.Popen[bytes]
     vendor: str
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, for the console
     offset_days: float = 0.0
 
     def url(self, path: str) -> str:
@@ -119,6 +120,21 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"server clock did not move to +{days} days:\n{self.log_tail()}")
 
+    def console(self, *args: str) -> str:
+        """Run ``xietong …`` against this server's database (as a worker on another machine would)."""
+        done = subprocess.run(  # noqa: S603
+            _console(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=self.home,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"xietong {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
     def log_tail(self, chars: int = 4000) -> str:
         try:
             return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
@@ -134,7 +150,10 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def xietong_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def xietong_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """The server a test module talks to; a module may add settings in ``SERVER_ENV``."""
     home = tmp_path_factory.mktemp("xietong-browser-home")
     log = home / "server.log"
     offset_file = home / "clock-offset-days"
@@ -150,6 +169,7 @@ def xietong_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
             "XIETONG_DEMO_PASSWORD": settings.XIETONG_DEMO_PASSWORD,
             "XIETONG_TEST_CLOCK_OFFSET_FILE": str(offset_file),
             "PYTHONUNBUFFERED": "1",
+            **getattr(request.module, "SERVER_ENV", {}),
         }
     )
     vendor = connection.vendor
@@ -172,7 +192,7 @@ def xietong_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
                 stderr=subprocess.STDOUT,
                 cwd=home,
             )
-        server = Server(f"http://127.0.0.1:{port}", home, offset_file, log, process, vendor)
+        server = Server(f"http://127.0.0.1:{port}", home, offset_file, log, process, vendor, env)
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "xietong.library",
     "xietong.analytics",
     "xietong.courtroom",
+    "xietong.board",
+    "xietong.quality",
     "xietong.web",
     "xietong.demo",
     "xietong.bench",
@@ -172,14 +174,16 @@ XIETONG_BLOB_ROOT = Path(env_str("XIETONG_BLOB_ROOT", str(XIETONG_HOME / "blobs"
 # (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or their *_FILE variants).
 XIETONG_STORAGE_URL = env_str("XIETONG_STORAGE_URL", "")
 
-# The courtroom's channel layer: in-memory (one ASGI process) by default; Redis for several ASGI
-# nodes (XIETONG_CHANNEL_REDIS=redis://host:6379/0).
+# The channel layer of the courtroom's screens and the live alerts: in-memory (one ASGI process) by
+# default; Redis for several ASGI nodes and for workers that push alerts from other machines
+# (XIETONG_CHANNEL_REDIS=redis://host:6379/0). The prefix keeps two platforms on one Redis apart.
 XIETONG_CHANNEL_REDIS = env_str("XIETONG_CHANNEL_REDIS", "")
+XIETONG_CHANNEL_PREFIX = env_str("XIETONG_CHANNEL_PREFIX", "xietong")
 CHANNEL_LAYERS = (
     {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [XIETONG_CHANNEL_REDIS]},
+            "CONFIG": {"hosts": [XIETONG_CHANNEL_REDIS], "prefix": XIETONG_CHANNEL_PREFIX},
         }
     }
     if XIETONG_CHANNEL_REDIS

@@ -22,7 +22,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 
@@ -88,16 +87,12 @@ def histories(case_ids: Sequence[int], chosen: Sequence[base.Rule]) -> list[base
             "stopped_at",
         ):
             clocks[row[0]].append(base.ClockRow(*row[1:]))
-    now = servertime.now()
+    now, tz = servertime.now(), timezone.get_current_timezone()
     return [
-        base.CaseHistory(pk, numbers[pk], entries[pk], clocks[pk], now, _local_date)
+        base.CaseHistory(pk, numbers[pk], entries[pk], clocks[pk], now, tz)
         for pk in case_ids
         if pk in numbers
     ]
-
-
-def _local_date(at: datetime) -> Any:
-    return timezone.localdate(at)
 
 
 # --- raising -------------------------------------------------------------------------------------
@@ -364,7 +359,9 @@ def _reevaluate_range(
     entries = dict(_stream(actions, lo=lo, hi=hi)) if actions else {}
     found: list[tuple[base.Rule, base.CaseHistory, base.Finding]] = []
     for pk, number in numbers.items():
-        history = base.CaseHistory(pk, number, entries.get(pk, []), clocks.get(pk, []), now, _local_date)
+        history = base.CaseHistory(
+            pk, number, entries.get(pk, []), clocks.get(pk, []), now, timezone.get_current_timezone()
+        )
         found.extend((r, history, f) for r, f in base.evaluate(history, chosen))
     with transaction.atomic():
         new = raise_findings(found)

@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from xietong.cases.procedure import ACTIONS
 from xietong.execution.custody import Kind as CustodyKind
 
 # Ledger actions written outside the procedure table: the inbox, the file, instruments, reports,
-# hearings, execution's custody events and supervision itself. ``tests/supervision`` checks that
-# every action the demo's ledger holds is known, so an app that adds one cannot be forgotten here.
+# hearings, execution's custody events, the message board, case review and supervision itself.
+# ``tests/supervision/test_known_actions.py`` reads every ``ledger_append`` call in the code and
+# fails on an action missing here, so an app that adds one cannot be forgotten.
 OTHER_ACTIONS = frozenset(
     {
         "accept", "return", "catalogue_revise", "volume_upload", "evidence_upload",
@@ -32,6 +33,8 @@ OTHER_ACTIONS = frozenset(
         "report_create", "report_finalise", "hearing_open", "hearing_advice", "hearing_advice_ack",
         "hearing_present", "hearing_cross", "hearing_ruling", "hearing_turn", "hearing_note",
         "corrections_plan", "alert_response",
+        "board_open", "board_post", "board_answer", "board_close",
+        "quality_defect", "quality_review", "quality_answer",
     }
 )  # fmt: skip
 KNOWN_ACTIONS = (
@@ -97,7 +100,13 @@ class CaseHistory:
     entries: list[Entry]
     clocks: list[ClockRow]
     now: datetime
-    local_date: Callable[[datetime], date]
+    tz: tzinfo  # the platform's time zone: dates in rules and messages are its calendar days
+
+    def local_date(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.tz)
 
     def of(self, *actions: str) -> list[Entry]:
         return [e for e in self.entries if e.action in actions]

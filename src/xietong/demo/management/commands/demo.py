@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 from xietong.analytics.services import facts_refresh, population_load, warnings_refresh
+from xietong.board.demo import board_demo
 from xietong.demo.generator import attach_scans, generate
 from xietong.demo.history import generate_history, population_csv
 from xietong.demo.units import create_org
@@ -23,6 +24,8 @@ from xietong.library.consistency import consistency_refresh
 from xietong.library.importer import library_import
 from xietong.library.services import library_collect
 from xietong.orgs.models import Unit
+from xietong.quality import demo as quality_demo
+from xietong.supervision.engine import reevaluate_all
 
 JUDGMENTS = Path(library_data.__path__[0]) / "judgments.jsonl.gz"
 
@@ -97,14 +100,21 @@ class Command(BaseCommand):
         scans = attach_scans(count=min(options["scans"], total))
         if scans:
             self.stdout.write(f"已为 {scans} 件案件上传扫描卷宗；服务启动后在后台拆页、识别。")
+        board_demo()  # 留言板: an answered objection and a waiting question on a few cases
         heads = ledger_integrate_all()
         checked = reconcile()  # the day's custody check, so 羁押核查 shows what the demo holds
         if checked.flagged:
             self.stdout.write(f"羁押合法性核查：{checked.flagged} 人在押无法律依据（见「羁押核查」）。")
         self._library()
+        quality_demo.seed()  # 网上案件评查: one campaign, one case reviewed
         facts = facts_refresh()
         warned = warnings_refresh()
         self.stdout.write(f"态势分析：案件事实 {facts} 件，上月风险预警 {warned} 条。")
+        supervised = reevaluate_all()  # the rules engine over every case's history, as after an import
+        self.stdout.write(
+            f"监督预警：规则引擎评估 {supervised.cases} 件案件，"
+            f"发现异常 {supervised.raised} 条（见「监督预警」）。"
+        )
         self.stdout.write(
             f"完成：{total} 件案件，默克尔树签名 {heads} 次，用时 {time.perf_counter() - started:.0f} 秒。"
             f"演示密码：{settings.XIETONG_DEMO_PASSWORD}"

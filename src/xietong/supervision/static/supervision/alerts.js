@@ -9,7 +9,10 @@
   var box = document.createElement("div");
   box.id = "alert-toasts";
   document.body.appendChild(box);
+  var seen = {};  // one alert reaches a leader through his own group and his unit's: show it once
   function toast(a) {
+    if (seen[a.id]) { return; }
+    seen[a.id] = true;
     var el = document.createElement("a");
     el.className = "alert-toast sev-" + a.severity;
     el.href = a.url;
@@ -23,8 +26,9 @@
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/alerts/");
     ws.onmessage = function (e) { toast(JSON.parse(e.data)); };
-    ws.onopen = function () { delay = 1000; };
+    ws.onopen = function () { delay = 1000; badge.dataset.live = "1"; };
     ws.onclose = function (e) {
+      badge.dataset.live = "";
       if (e.code === 4401) { return; }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
