@@ -211,7 +211,7 @@ def unit_indicators(*, user: User) -> list[Indicator]:
     for unit_id, score in _review_scores(list(rows)).items():
         if unit_id in rows:
             rows[unit_id].review_score = round(score, 1)
-    return sorted(rows.values(), key=lambda r: (-r.cases, r.name))
+    return sorted(rows.values(), key=lambda r: (-r.alerts_open, -r.cases, r.name))
 
 
 def handler_indicators(*, user: User, limit: int = 50) -> list[Indicator]:
