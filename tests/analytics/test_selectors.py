@@ -196,3 +196,43 @@ def test_charge_trends_read_direction_and_season(city: City) -> None:
     }
     assert trends["诈骗罪"]["label"] == "上升" and trends["诈骗罪"]["annual_change"] > 30
     assert trends["盗窃罪"]["label"] == "平稳" and set(trends["盗窃罪"]["peaks"]) == {"7月", "8月"}
+
+
+def test_suspects_are_filtered_on_their_own_columns_when_the_filters_allow(city: City) -> None:
+    from xietong.cases.models import Party
+
+    facts = make_facts(
+        city,
+        [
+            {"charge": "盗窃罪", "month": date(2024, 3, 1)},
+            {"charge": "诈骗罪", "county": "wuzhong"},
+            {"charge": "盗窃罪", "stage": "investigation", "outcome": "pending"},
+        ],
+    )
+    for i, fact in enumerate(facts):
+        party = Party.objects.create(case_id=fact.pk, name=f"某{i}", gender="男")
+        PersonFact.objects.create(
+            party=party,
+            case=fact,
+            person_key=f"k{i}",
+            gender="男",
+            charge=fact.charge,
+            town_id=fact.town_id,
+            registered_on=fact.registered_on,
+        )
+    committee = city.u("committee")
+    for params in (
+        {"charge": "盗窃罪"},
+        {"date_from": "2025-01"},
+        {"county": str(city.counties["wuzhong"].region.pk)},
+        {"outcome": "pending"},  # needs the fact: through the facts
+        {},
+    ):
+        flt = Filters.parse(params)
+        facts_qs = flt.apply(selectors.facts_visible_to(user=committee))
+        through_facts = selectors.persons_visible_to(user=committee).filter(case__in=facts_qs.values("pk"))
+        direct = selectors.persons_for(user=committee, filters=flt, facts=facts_qs)
+        assert sorted(direct.values_list("pk", flat=True)) == sorted(
+            through_facts.values_list("pk", flat=True)
+        )
+    assert Filters.parse({"outcome": "pending"}).apply_to_persons(PersonFact.objects.all()) is None

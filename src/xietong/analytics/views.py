@@ -400,11 +400,7 @@ def correlation(request: HttpRequest) -> HttpResponse:
     user = _me(request)
     filters = Filters.parse(request.GET)
     facts = filters.apply(selectors.facts_visible_to(user=user))
-    persons = (
-        selectors.persons_visible_to(user=user).filter(case__in=facts.values("pk"))
-        if request.GET
-        else selectors.persons_visible_to(user=user)
-    )
+    persons = selectors.persons_for(user=user, filters=filters, facts=facts)
     repeat = selectors.repeat_offenders(persons, facts)
     return render(
         request,

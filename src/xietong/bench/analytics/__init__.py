@@ -212,10 +212,10 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
         if fig["p95_ms"] >= TARGET_P95_MS or options.get("profile"):
             scope, name = fig["worst"]["combination"].split("/")
             flt = filter_sets[scope][name]
-            from xietong.analytics.selectors import facts_visible_to, persons_visible_to
+            from xietong.analytics.selectors import facts_visible_to, persons_for
 
             f = flt.apply(facts_visible_to(user=scopes[scope]))
-            p = persons_visible_to(user=scopes[scope]).filter(case__in=f.values("pk"))
+            p = persons_for(user=scopes[scope], filters=flt, facts=f)
             plans[qname] = explain(queries[qname], f, p, flt)
             write(f"--- EXPLAIN ANALYZE {qname} ({scope}/{name}) ---")
             for line in plans[qname][:40]:

@@ -263,14 +263,14 @@ def time_reports(
     ``reps`` timed runs, the queries interleaved so a slow moment of the machine hits them all."""
     from django.test.utils import CaptureQueriesContext
 
-    from xietong.analytics.selectors import facts_visible_to, persons_visible_to
+    from xietong.analytics.selectors import facts_visible_to, persons_for
 
     samples: dict[str, list[float]] = defaultdict(list)
     combos: dict[str, dict[str, Any]] = defaultdict(dict)
     for scope, user in scopes.items():
         for name, flt in filter_sets[scope].items():
             facts = flt.apply(facts_visible_to(user=user))
-            persons = persons_visible_to(user=user).filter(case__in=facts.values("pk"))
+            persons = persons_for(user=user, filters=flt, facts=facts)
             statements = {}
             for qname, fn in queries.items():
                 with CaptureQueriesContext(connection) as captured:
