@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "xietong.web",
     "xietong.demo",
     "xietong.bench",
+    "xietong.exchange",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""The package format's JSON Schema documents (data, shipped with the package)."""
