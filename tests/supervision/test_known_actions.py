@@ -11,7 +11,7 @@ from xietong.supervision.rules.base import KNOWN_ACTIONS
 SRC = Path(__file__).resolve().parents[2] / "src" / "xietong"
 CALL = re.compile(r"(ledger_append|_case_entry|ledger_entry)\(")
 LITERAL = re.compile(r"""\baction=["']([a-z_:]+)["']""")
-VIA = re.compile(r"""\bledger_action=["']([a-z_:]+)["']""")
+VIA = re.compile(r"""\bledger_action=["']([a-z_:]+)["']|^[A-Z_]*ACTION\s*=\s*["']([a-z_:]+)["']""")
 
 
 def written_actions() -> dict[str, str]:
@@ -22,7 +22,7 @@ def written_actions() -> dict[str, str]:
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines):
             for match in VIA.finditer(line):
-                found[match.group(1)] = f"{path.name}:{i + 1}"
+                found[match.group(1) or match.group(2)] = f"{path.name}:{i + 1}"
             if CALL.search(line) and not line.lstrip().startswith("def "):
                 for follow in lines[i : i + 8]:
                     if match := LITERAL.search(follow):

@@ -34,7 +34,7 @@ OTHER_ACTIONS = frozenset(
         "hearing_present", "hearing_cross", "hearing_ruling", "hearing_turn", "hearing_note",
         "corrections_plan", "alert_response",
         "board_open", "board_post", "board_answer", "board_close",
-        "quality_defect", "quality_review", "quality_answer",
+        "quality_defect", "quality_review", "quality_answer", "case_import",
     }
 )  # fmt: skip
 KNOWN_ACTIONS = (
