@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from tests.factories import City, register_case
 from xietong import servertime
 from xietong.errors import NotAllowed, ValidationFailed
 from xietong.ledger.models import LedgerEntry
-from xietong.supervision import live, selectors, services
+from xietong.supervision import selectors, services
 from xietong.supervision.models import Alert
 
 
@@ -106,26 +103,3 @@ def test_pages_answer_and_refuse_in_chinese(city: City, client: Client) -> None:
     page = client.get("/supervision/oversight/?family=prosecution_review&progress=0").content.decode()
     assert "按办案期限查询" in page and "单位指标" in page
     assert client.get("/supervision/oversight/?progress=abc").status_code == 400
-
-
-def test_a_new_alert_reaches_the_socket_of_the_handler_and_the_supervisor(city: City) -> None:
-    from xietong.supervision.consumers import AlertsConsumer
-
-    alert = planted(city)
-
-    async def listen(user: object) -> dict[str, object]:
-        communicator = WebsocketCommunicator(AlertsConsumer.as_asgi(), "/ws/alerts/")
-        communicator.scope["user"] = user
-        connected, _ = await communicator.connect()
-        assert connected
-        layer = get_channel_layer()
-        paths = {alert.unit_id: alert.unit.path, alert.supervisor_unit_id: alert.supervisor_unit.path}
-        for group in live.groups_for(alert, paths):
-            await layer.group_send(group, live.as_message(alert))
-        message = await communicator.receive_json_from(timeout=3)
-        await communicator.disconnect()
-        return message
-
-    for name in ("gusu.police", "gusu.procu_leader", "committee"):
-        got = async_to_sync(listen)(city.u(name))
-        assert got["id"] == alert.pk and got["severity"] == "warning"

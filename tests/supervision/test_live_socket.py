@@ -1,0 +1,39 @@
+"""The alerts socket: a new alert reaches the handler, the supervising procuratorate's leader and
+政法委. Transactional, as the courtroom's socket tests: the consumer reads the database from another
+thread, which must see committed rows."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from tests.factories import City
+from tests.supervision.test_services_and_views import planted
+from xietong.supervision import live
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ledger_flushable")]
+
+
+def test_a_new_alert_reaches_the_socket_of_the_handler_and_the_supervisor(city: City) -> None:
+    from xietong.supervision.consumers import AlertsConsumer
+
+    alert = planted(city)
+
+    async def listen(user: object) -> dict[str, object]:
+        communicator = WebsocketCommunicator(AlertsConsumer.as_asgi(), "/ws/alerts/")
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert connected
+        layer = get_channel_layer()
+        paths = {alert.unit_id: alert.unit.path, alert.supervisor_unit_id: alert.supervisor_unit.path}
+        for group in live.groups_for(alert, paths):
+            await layer.group_send(group, live.as_message(alert))
+        message = await communicator.receive_json_from(timeout=3)
+        await communicator.disconnect()
+        return message
+
+    for name in ("gusu.police", "gusu.procu_leader", "committee"):
+        got = async_to_sync(listen)(city.u(name))
+        assert got["id"] == alert.pk and got["severity"] == "warning"
