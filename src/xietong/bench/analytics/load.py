@@ -8,6 +8,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,8 +59,17 @@ def _flush(tables: dict[str, tuple[str, tuple[str, ...], list[str]]]) -> None:
                 lines.clear()
 
 
-def generate(*, cases: int, persons: int, seed: int, now: datetime, write: Write) -> dict[str, Any]:
-    """The org and ``cases`` cases over the last ``MONTHS`` months, month by month."""
+def generate(
+    *,
+    cases: int,
+    persons: int,
+    seed: int,
+    now: datetime,
+    write: Write,
+    generator: Callable[..., Generator] = Generator,
+) -> dict[str, Any]:
+    """The org and ``cases`` cases over the last ``MONTHS`` months, month by month. ``generator``
+    makes the cases (``bench rules`` passes a subclass that plants abnormalities)."""
     import numpy as np
 
     from xietong.cases.models import Case, Clock, Party
@@ -72,7 +82,7 @@ def generate(*, cases: int, persons: int, seed: int, now: datetime, write: Write
     city = load_city()
     months = month_starts(now)
     counts, surges = plan_counts(total=cases, towns=city.towns, months=months, now=now, seed=seed)
-    gen = Generator(city, seed=seed, now=now, total=cases, persons=persons)
+    gen = generator(city, seed=seed, now=now, total=cases, persons=persons)
     rng = random.Random(seed + 1)  # noqa: S311 (bench data)
     tables: dict[str, tuple[str, tuple[str, ...], list[str]]] = {
         "case": (Case._meta.db_table, CASE_COLUMNS, []),

@@ -33,6 +33,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "sentencing": ("xietong.bench.sentencing", "none"),
     "similar": ("xietong.bench.similar", "database"),
     "analytics": ("xietong.bench.analytics", "postgresql"),
+    "rules": ("xietong.bench.rules", "postgresql"),
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -59,6 +60,11 @@ _FORWARDED = (
     ("baseline_runs", "--baseline-runs"),
     ("baseline_timeout", "--baseline-timeout"),
     ("facts_budget", "--facts-budget"),
+    ("live_acts", "--live-acts"),
+    ("live_block", "--live-block"),
+    ("live_warmup", "--live-warmup"),
+    ("live_inline", "--live-inline"),
+    ("workers", "--workers"),
 )
 
 
@@ -66,7 +72,7 @@ class Command(BaseCommand):
     help = (
         "性能基准：transitions（办案操作吞吐）、ledger-verify（账本校验速度）、pages（页面延迟）、"
         "search（全文检索延迟）、ocr（文字识别）、seal（文书盖章与核验）、courtroom（庭审同步显示延迟）、"
-        "reconcile（每日羁押依据核查）"
+        "reconcile（每日羁押依据核查）、rules（异常办案规则引擎）"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -128,6 +134,18 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help="seconds facts_refresh may take for all cases before the bench builds the rest in SQL (900)",
+        )
+        group = parser.add_argument_group("rules")
+        group.add_argument(
+            "--live-acts", type=int, default=None, help="acts timed in each live mode (default 1,000)"
+        )
+        group.add_argument("--live-block", type=int, default=None, help="acts per alternating block (50)")
+        group.add_argument("--live-warmup", type=int, default=None, help="untimed acts first (1,300)")
+        group.add_argument(
+            "--live-inline", type=int, default=None, help="acts timed with the evaluation inline (60)"
+        )
+        group.add_argument(
+            "--workers", type=int, default=None, help="also re-evaluate in this many processes (2)"
         )
         group = parser.add_argument_group("sentencing")
         group.add_argument(
