@@ -144,7 +144,9 @@ class Server:
 
 def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("ab") as out:
-        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)  # noqa: S603
+        # `demo load` writes five years of history, the library, the facts and the rules' first pass:
+        # about a minute on a quiet machine, past two on a loaded one (a CI run timed out at 120 s).
+        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=600, check=False)  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{log.read_text(errors='replace')}")
 
