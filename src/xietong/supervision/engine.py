@@ -264,12 +264,13 @@ def evaluate_stale() -> Outcome:
     return total
 
 
-def clocks_sweep() -> Outcome:
+def clocks_sweep(codes: Iterable[str] | None = None) -> Outcome:
     """Cases with a clock run out and no alert for it yet: evaluated by the clock rules (nothing acts on
-    a case whose time simply passes, so no event would ever ask)."""
+    a case whose time simply passes, so no event would ever ask); ``codes`` narrows the rules."""
     from xietong.supervision import live
 
-    clock_rules = [r for r in rules() if r.clocks]
+    wanted = set(codes) if codes is not None else None
+    clock_rules = [r for r in rules() if r.clocks and (wanted is None or r.code in wanted)]
     now = servertime.now()
     alerted = Alert.objects.filter(
         key=Concat(Value("clock:"), Cast(OuterRef("pk"), output_field=CharField()))

@@ -48,37 +48,12 @@ def alerts_raise_once(alerts: list[Alert]) -> int:
 
 
 def service_overdue_sweep() -> int:
-    """One alert per missed statutory service deadline (F5, F14): a running clock whose rule an
-    instrument's service stops (拘留通知书 24 小时, 判决书 5 日, 执行通知书 10 日, …) and whose time is
-    up. Idempotent (the alert's key is the clock), so the worker, the alerts page and a second
-    worker may all run it. Returns how many new alerts were raised."""
-    from xietong.cases.deadlines import RULES
-    from xietong.cases.models import Clock, ClockStatus
-    from xietong.instruments.catalogue import KINDS
+    """One alert per missed statutory service deadline (F5, F14): the rules engine's ``service.late``
+    over the clocks that ran out (拘留通知书 24 小时, 判决书 5 日, 执行通知书 10 日, …). Idempotent (the
+    alert's key is the clock). Returns how many new alerts were raised."""
+    from xietong.supervision.engine import clocks_sweep
 
-    rules = {k.service_rule: k.title for k in KINDS.values() if k.service_rule}
-    now = servertime.now()
-    overdue = (
-        Clock.objects.filter(status=ClockStatus.RUNNING, rule__in=list(rules), due_at__lt=now)
-        .select_related("case", "party")
-        .order_by("due_at")[:1000]
-    )
-    alerts = [
-        Alert(
-            kind="service_overdue",
-            key=f"clock:{c.pk}",
-            case_id=c.case_id,
-            unit_id=c.unit_id,
-            message=(
-                f"{c.case.number} {rules[c.rule]}未在法定期限内送达（{RULES[c.rule].label}，"
-                f"届满 {c.due_at:%Y-%m-%d %H:%M}）" + (f"：{c.party.name}" if c.party else "")
-            ),
-            details={"clock": c.pk, "rule": c.rule, "due_at": c.due_at.isoformat()},
-            raised_at=now,
-        )
-        for c in overdue
-    ]
-    return alerts_raise_once(alerts)
+    return clocks_sweep(codes={"service.late"}).raised
 
 
 # What each answer makes of the alert. 知悉 only says the alert was read; 说明 and 整改 close it.

@@ -21,7 +21,8 @@ HOLLOW_RESUBMIT_DAYS = 7
 # Actions that put something new into the file between a return and the resubmission.
 NEW_MATERIAL = frozenset({"volume_upload", "evidence_upload", "catalogue_revise", "instrument_source"})
 # Clocks a service of an instrument stops (拘留通知书 24 小时, 判决书 5 日, 执行通知书 10 日, ...).
-SERVICE_RULES = frozenset(k.service_rule for k in KINDS.values() if k.service_rule)
+SERVICE_TITLES = {k.service_rule: k.title for k in KINDS.values() if k.service_rule}
+SERVICE_RULES = frozenset(SERVICE_TITLES)
 # Limits that bound a deprivation of liberty whatever the suspect's custody flag says.
 CUSTODY_LIMITS = frozenset(
     {
@@ -307,7 +308,7 @@ def _clock_finding(history: CaseHistory, clock: ClockRow, hours: float, what: st
 def late_service(history: CaseHistory) -> Iterator[Finding]:
     for clock in history.clocks:
         if clock.rule in SERVICE_RULES and (hours := _late(clock, history)) is not None:
-            yield _clock_finding(history, clock, hours, "（送达）")
+            yield _clock_finding(history, clock, hours, f"（{SERVICE_TITLES[clock.rule]}送达）")
 
 
 @rule(
