@@ -4,6 +4,7 @@ not flagged, and nothing is raised twice however often (or however) a case is ev
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import time_machine
 from django.utils import timezone
@@ -119,3 +120,25 @@ def test_an_act_marks_its_case_dirty_and_the_worker_job_catches_up(city: City) -
     assert case_id not in engine.stale_case_ids()
     act(city, "gusu.police_leader", case_id, "transfer_for_prosecution")  # the head moves: behind
     assert case_id in engine.stale_case_ids()
+
+
+def test_an_entry_written_outside_the_door_marks_its_case_dirty_and_only_dirty_cases_are_evaluated(
+    city: City, django_capture_on_commit_callbacks: Any
+) -> None:
+    case_id = register_case(city)
+    parties = list(Party.objects.filter(case_id=case_id).values_list("pk", flat=True))
+    act(city, "gusu.police_leader", case_id, "detain", party_ids=parties)
+    act(city, "gusu.police_leader", case_id, "request_arrest", party_ids=parties)
+    quiet_id = register_case(city)
+    engine.evaluate_cases([case_id, quiet_id])
+    draft = Instrument.objects.filter(case_id=case_id, kind="提请批准逮捕书").get()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_through(city, draft, "gusu.police", "gusu.police_leader")  # the instruments app's entries
+    assert CaseEvaluation.objects.get(case_id=case_id).dirty
+    act(city, "gusu.police_leader", quiet_id, "transfer_for_prosecution")  # behind, not marked
+    assert engine.dirty_case_ids() == [case_id]
+    assert engine.evaluate_dirty().cases == 1  # the act's job: the dirty case, not the behind one
+    assert not CaseEvaluation.objects.get(case_id=case_id).dirty
+    assert engine.stale_case_ids() == [quiet_id]  # the periodic job's catch-up still finds it
+    engine.evaluate_stale()
+    assert engine.stale_case_ids() == []

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from xietong import fastsql, servertime
+from xietong import events, fastsql, servertime
 from xietong.ledger import keys, merkle
 from xietong.ledger.chain import GENESIS, canonical_payload, entry_hash, timestamp_text
 from xietong.ledger.models import LedgerEntry, MerkleLeaf, MerkleNode, TreeHead
@@ -120,6 +120,9 @@ def ledger_append(*, case_id: int, actor: Actor, action: str, payload: dict[str,
     if entry is None:
         return None
     ledger_insert(entry)
+    # after commit, to whoever follows cases' histories (the rules engine, the event feed): every
+    # act of every app passes here, the door's or not
+    events.publish_on_commit("ledger.appended", case_id=case_id, action=action)
     if row is not None:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -11,7 +11,10 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         from xietong import events, tasks
-        from xietong.supervision.engine import evaluate_stale, on_case_acted
+        from xietong.supervision.engine import DIRTY_JOB, evaluate_dirty, evaluate_stale, on_case_acted
 
         tasks.register_periodic("supervision.evaluate", evaluate_stale, every=EVALUATE_SECONDS)
-        events.subscribe("case.acted", on_case_acted)
+        tasks.register(DIRTY_JOB, evaluate_dirty)
+        # every entry, not only the door's ``case.acted``: an instrument sealed or withdrawn, a file
+        # uploaded, a quality review … move the ledger head too, and rules read them
+        events.subscribe("ledger.appended", on_case_acted)

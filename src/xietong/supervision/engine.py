@@ -2,11 +2,13 @@
 they find into alerts, once per finding.
 
 Three ways in, one evaluation:
-- **live**: every act marks its case dirty after it commits (``on_case_acted``) and asks the worker
-  for ``supervision.evaluate``; the worker evaluates the dirty cases and pushes the new alerts to
-  the browsers of those who must see them (``live.push``) — seconds after the act;
-- **catch-up**: the same job also takes cases whose ledger head moved past the head last evaluated
-  (``CaseEvaluation.ledger_seq``), so a lost event or a worker killed mid-batch is repaired;
+- **live**: every ledger entry marks its case dirty after it commits (``on_case_acted`` on
+  ``ledger.appended``) and asks the worker for ``supervision.evaluate_dirty``, which evaluates the
+  dirty cases only and pushes the new alerts to the browsers of those who must see them
+  (``live.push``) — seconds after the act, at a cost that follows what changed;
+- **catch-up**: the periodic ``evaluate_stale`` also takes cases whose ledger head moved past the head
+  last evaluated (``CaseEvaluation.ledger_seq``), so a lost event or a worker killed mid-batch is
+  repaired;
 - **history**: ``reevaluate_all`` streams the whole ledger in case order through the rules (after a
   rule is added, or after an import), and ``clocks_sweep`` evaluates the cases whose clock ran out
   while nobody acted.
@@ -222,7 +224,9 @@ def _mark(heads: dict[int, int]) -> None:
 
 
 def on_case_acted(*, case_id: int | None, action: str) -> None:
-    """After an act commits: mark its case dirty and ask the worker to evaluate it."""
+    """After an entry of a case's ledger commits (``ledger.appended``, published by ``ledger_append``
+    for every act of every app: the door's, an instrument's seal, a file's upload …): mark the case
+    dirty and ask the worker for the dirty cases only. The whole-table catch-up is the periodic job's."""
     if case_id is None:
         return
     CaseEvaluation.objects.bulk_create(
@@ -231,16 +235,39 @@ def on_case_acted(*, case_id: int | None, action: str) -> None:
         unique_fields=["case"],
         update_fields=["dirty"],
     )
-    tasks.request("supervision.evaluate")
+    tasks.request(DIRTY_JOB)
 
 
-def stale_case_ids(limit: int = 5_000) -> list[int]:
-    """Dirty cases first, then any whose head moved past its mark (or never evaluated)."""
-    dirty = list(
+DIRTY_JOB = "supervision.evaluate_dirty"
+
+
+def dirty_case_ids(limit: int = 5_000) -> list[int]:
+    """The cases an act marked since they were last evaluated (a partial index holds only these)."""
+    return list(
         CaseEvaluation.objects.filter(dirty=True)
         .order_by("case_id")
         .values_list("case_id", flat=True)[:limit]
     )
+
+
+def evaluate_dirty() -> Outcome:
+    """The job an act asks for: evaluate the cases marked dirty, nothing else. Its cost follows what
+    changed, not the size of the decade — the anti-join over every case (``stale_case_ids``) and the
+    clock sweep are the periodic ``evaluate_stale``'s, every ``EVALUATE_SECONDS``."""
+    total = Outcome()
+    while ids := dirty_case_ids():
+        done = evaluate_cases(ids)
+        total.cases += done.cases
+        total.findings += done.findings
+        total.raised += done.raised
+        if len(ids) < 5_000:
+            break
+    return total
+
+
+def stale_case_ids(limit: int = 5_000) -> list[int]:
+    """Dirty cases first, then any whose head moved past its mark (or never evaluated)."""
+    dirty = dirty_case_ids(limit)
     if len(dirty) >= limit:
         return dirty
     behind = Case.objects.filter(
@@ -250,7 +277,8 @@ def stale_case_ids(limit: int = 5_000) -> list[int]:
 
 
 def evaluate_stale() -> Outcome:
-    """The worker's job: evaluate every dirty or behind case, and the clocks that ran out."""
+    """The periodic job: every dirty or behind case (a lost event, an entry written with the live
+    path off), and the clocks that ran out while nobody acted."""
     total = Outcome()
     while ids := stale_case_ids():
         done = evaluate_cases(ids)
@@ -449,7 +477,9 @@ def _reevaluate_range(
 __all__ = [
     "Outcome",
     "clocks_sweep",
+    "dirty_case_ids",
     "evaluate_cases",
+    "evaluate_dirty",
     "evaluate_stale",
     "on_case_acted",
     "reevaluate_all",

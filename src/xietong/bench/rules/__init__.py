@@ -15,7 +15,7 @@ their limit, cases still running past one today). Any difference fails the bench
 
 **Live.** Then a stream of acts through the door (``bench.rules.live``), timed with the supervision
 subscriber off and with the live path the worker runs after every act (``on_case_acted`` on commit,
-then ``evaluate_stale``), in alternating blocks, in the same database — so the worker's queries run
+then ``evaluate_dirty``), in alternating blocks, in the same database — so the worker's queries run
 against a decade of cases, as they would in production.
 """
 
@@ -257,8 +257,8 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
     )  # fmt: skip
     for mode, label in (
         ("baseline", "no supervision"),
-        ("inline", "evaluate_stale inline after every act"),
-        ("worker", "evaluate_stale in the worker thread"),
+        ("inline", "evaluate_dirty inline after every act"),
+        ("worker", "evaluate_dirty in the worker thread"),
     ):
         f = live[mode]
         write(
@@ -268,7 +268,7 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
         )
     w = live["worker_runs"]
     write(
-        f"  inline evaluate_stale p50 {live['evaluate_stale_inline_ms']['p50']:.1f} ms; "
+        f"  inline evaluate_dirty p50 {live['evaluate_dirty_inline_ms']['p50']:.1f} ms; "
         f"worker: {w['runs']} runs, "
         f"{w['acts_per_run']} acts a run, run p50 {w['run_ms_p50']:.0f} ms, act → evaluated lag p50 "
         f"{w['lag_ms_p50']:.0f} ms, p95 {w['lag_ms_p95']:.0f} ms; {live['alerts_raised']} alerts raised"

@@ -1,5 +1,5 @@
 """The live half of ``xietong bench rules``: a stream of acts through the one door (``cases.services``),
-timed without supervision (the baseline: the ``case.acted`` subscriber of ``supervision`` off) and with
+timed without supervision (the baseline: the ``ledger.appended`` subscriber of ``supervision`` off) and with
 the live path on, in the same run.
 
 The stream is a discrete-event simulation of a city's caseload: a new case every 1.5 days (simulated
@@ -15,14 +15,16 @@ baseline, worker, …), so load noise and the mix of acts weigh on all alike:
 
 - **baseline**: the act alone;
 - **inline** (the worst case): the subscriber marks the case dirty on commit (``on_case_acted``), then
-  ``evaluate_stale`` runs in the same thread before the next act — every act pays a whole job;
+  ``evaluate_dirty`` (the job an act asks for) runs in the same thread before the next act — every
+  act pays a whole job;
 - **worker** (how the embedded mode runs it): the subscriber marks the case dirty and a worker thread
-  with its own connection runs ``evaluate_stale`` when asked, coalescing the requests that arrive
+  with its own connection runs ``evaluate_dirty`` when asked, coalescing the requests that arrive
   while it is busy (``xietong.tasks``); the act's throughput is measured with the worker busy beside
   it, and the lag from an act's commit to the end of the run that evaluated it is reported.
 
-Before an inline or worker block, untimed, ``evaluate_stale`` catches up with the cases the baseline
-block acted on (they were not marked dirty, so they are "behind").
+Before an inline or worker block, untimed, ``evaluate_stale`` (the periodic job: the behind-scan and
+the clock sweep) catches up with the cases the baseline block acted on (they were not marked dirty,
+so they are "behind").
 """
 
 from __future__ import annotations
@@ -232,12 +234,12 @@ class Stream:
 
 @contextlib.contextmanager
 def supervision_subscribed(on: bool) -> Iterator[None]:
-    """The supervision subscriber of ``case.acted`` on or off (the baseline has no live path). The
-    dispatcher has no unsubscribe: the bench edits its private list and puts it back."""
+    """The supervision subscriber of ``ledger.appended`` on or off (the baseline has no live path).
+    The dispatcher has no unsubscribe: the bench edits its private list and puts it back."""
     from xietong import events
     from xietong.supervision import engine
 
-    handlers = events._subscribers["case.acted"]
+    handlers = events._subscribers["ledger.appended"]
     present = engine.on_case_acted in handlers
     if on and not present:
         handlers.append(engine.on_case_acted)
@@ -265,7 +267,7 @@ def _summary(samples: list[float]) -> dict[str, Any]:
 
 
 class Worker(threading.Thread):
-    """The embedded worker as ``tasks`` runs it: one thread that runs ``evaluate_stale`` when asked,
+    """The embedded worker as ``tasks`` runs it: one thread that runs ``evaluate_dirty`` when asked,
     coalescing the requests that came in while it was busy into one more run. Its own connection."""
 
     def __init__(self) -> None:
@@ -296,7 +298,7 @@ class Worker(threading.Thread):
                 self.wake.clear()
                 start = time.perf_counter()
                 with servertime.simulated(self.now or datetime.now(UTC)):
-                    engine.evaluate_stale()
+                    engine.evaluate_dirty()
                 self.runs.append((start, time.perf_counter()))
                 if not self.wake.is_set():
                     self.idle.set()
@@ -348,7 +350,7 @@ def run_live(
             call()
             t1 = time.perf_counter()
             if mode == "inline":
-                engine.evaluate_stale()
+                engine.evaluate_dirty()
             elif mode == "worker":
                 worker.request(at)  # what ``tasks.request`` does in the embedded mode
             t2 = time.perf_counter()
@@ -413,7 +415,7 @@ def run_live(
             mode: round(figures[mode]["wall_acts_per_s"] / base, 3) if base else 0.0
             for mode in ("inline", "worker")
         },
-        "evaluate_stale_inline_ms": {
+        "evaluate_dirty_inline_ms": {
             "mean": round(1000 * sum(evaluation) / max(len(evaluation), 1), 2),
             "p50": round(percentile(evaluation, 50) * 1000, 2),
             "p95": round(percentile(evaluation, 95) * 1000, 2),
