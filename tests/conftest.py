@@ -27,6 +27,14 @@ def _no_inprocess_tasks(settings: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """The API throttles count in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_holiday_calendar() -> None:
     from xietong.cases.clocks import holiday_calendar_changed
 

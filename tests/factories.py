@@ -203,3 +203,18 @@ def register_case(city: City, county: str = "gusu", parties: int = 1, **override
     )
     assert result.case is not None
     return result.case.pk
+
+
+def system_client(
+    unit: Unit, duties: list[str] | None = None, *, require_signature: bool = False, name: str = ""
+) -> tuple[str, str]:
+    """An agency system registered for ``unit``: returns ``(client_id, client_secret)``."""
+    from xietong.clients.services import client_create
+
+    issued = client_create(
+        unit=unit,
+        name=name or f"{unit.name}业务系统",
+        duties=duties or ["handler", "leader"],
+        require_signature=require_signature,
+    )
+    return issued.client.client_id, issued.secret

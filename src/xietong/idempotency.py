@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +24,18 @@ class _Rollback(Exception):
         self.response = response
 
 
+def _jsonable(value: object) -> str:
+    """An uploaded file counts by its content, so a retry with another file under the same key is
+    refused as a reuse rather than answered with the first file's reply."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{digest.hexdigest()}"
+    return str(value)
+
+
 def run_idempotent(request: Request, compute: Callable[[], Response]) -> Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     user = request.user
@@ -30,7 +43,7 @@ def run_idempotent(request: Request, compute: Callable[[], Response]) -> Respons
         return compute()
     if len(key) > 100:
         raise Conflict("Idempotency-Key 过长（最多100个字符）", code="idempotency_key_invalid")
-    body = json.dumps(request.data, sort_keys=True, default=str, ensure_ascii=False)
+    body = json.dumps(request.data, sort_keys=True, default=_jsonable, ensure_ascii=False)
     fingerprint = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
     try:
         with transaction.atomic():

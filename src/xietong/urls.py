@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from xietong.analytics import api as analytics_api
 from xietong.cases import api as cases_api
+from xietong.clients import api as clients_api
 from xietong.execution import api as execution_api
 from xietong.instruments import api as instruments_api
 from xietong.ledger import api as ledger_api
@@ -12,6 +13,7 @@ from xietong.orgs import api as orgs_api
 
 api_v1 = [
     path("auth/token", orgs_api.TokenApi.as_view(), name="token"),
+    path("oauth/token", clients_api.OAuthTokenApi.as_view(), name="oauth-token"),
     path("me", orgs_api.MeApi.as_view(), name="me"),
     path("deadlines/compute", cases_api.DeadlineComputeApi.as_view(), name="deadline-compute"),
     path("deadlines/rules", cases_api.DeadlineRulesApi.as_view(), name="deadline-rules"),
@@ -75,6 +77,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("api/v1/", include(("xietong.dossier.urls_api", "dossier-api"))),
     path("api/v1/", include(("xietong.board.urls_api", "board-api"))),
+    path("api/v1/", include(("xietong.feeds.urls_api", "feeds-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
@@ -88,6 +91,7 @@ urlpatterns = [
     path("", include("xietong.courtroom.urls")),
     path("", include("xietong.quality.urls")),
     path("", include("xietong.board.urls")),
+    path("", include("xietong.security.urls")),
     path("", include("xietong.web.urls")),
 ]
 

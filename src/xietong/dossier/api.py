@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from xietong.dossier import selectors, services
 from xietong.dossier.models import Evidence, Upload, Volume
 from xietong.errors import ValidationFailed
+from xietong.idempotency import run_idempotent
 from xietong.orgs.models import User
 
 
@@ -90,10 +91,13 @@ class UploadStartIn(serializers.Serializer):
 class UploadStartApi(APIView):
     @extend_schema(request=UploadStartIn, responses=OpenApiTypes.OBJECT, summary="开始上传卷宗（可续传）")
     def post(self, request: Request, case_id: int) -> Response:
-        data = UploadStartIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = services.upload_start(user=_me(request), case_id=case_id, **data.validated_data)
-        return Response(upload_out(upload), status=201)
+        def compute() -> Response:
+            data = UploadStartIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            upload = services.upload_start(user=_me(request), case_id=case_id, **data.validated_data)
+            return Response(upload_out(upload), status=201)
+
+        return run_idempotent(request, compute)
 
 
 class UploadApi(APIView):
@@ -132,14 +136,17 @@ class UploadFinishIn(serializers.Serializer):
 class UploadFinishApi(APIView):
     @extend_schema(request=UploadFinishIn, responses=OpenApiTypes.OBJECT, summary="完成上传，生成卷宗")
     def post(self, request: Request, upload_id: str) -> Response:
-        data = UploadFinishIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = services.upload_finish(
-            user=_me(request), upload_id=upload_id, title=data.validated_data["title"]
-        )
-        if isinstance(result, Evidence):
-            return Response(evidence_out(result), status=201)
-        return Response(volume_out(result), status=201)
+        def compute() -> Response:
+            data = UploadFinishIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            result = services.upload_finish(
+                user=_me(request), upload_id=upload_id, title=data.validated_data["title"]
+            )
+            if isinstance(result, Evidence):
+                return Response(evidence_out(result), status=201)
+            return Response(volume_out(result), status=201)
+
+        return run_idempotent(request, compute)
 
 
 class CaseVolumesApi(APIView):

@@ -16,6 +16,7 @@ from xietong.cases import selectors as case_selectors
 from xietong.cases.api import _user
 from xietong.execution import selectors, services
 from xietong.execution.models import Supervisee
+from xietong.idempotency import run_idempotent
 
 
 def _person(p: selectors.PersonProgress) -> dict[str, Any]:
@@ -125,21 +126,27 @@ class PlanIn(serializers.Serializer):
 class SuperviseePlanApi(APIView):
     @extend_schema(request=PlanIn, responses=OpenApiTypes.OBJECT, summary="矫正小组与矫正方案")
     def post(self, request: Request, supervisee_id: int) -> Response:
-        data = PlanIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        sv = services.supervisee_update(
-            user=_user(request),
-            supervisee_id=supervisee_id,
-            supervisor_id=v.get("supervisor_id"),
-            plan=v.get("plan"),
-            prohibitions=v.get("prohibitions"),
-        )
-        return Response(supervisee_json(sv))
+        def compute() -> Response:
+            data = PlanIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            sv = services.supervisee_update(
+                user=_user(request),
+                supervisee_id=supervisee_id,
+                supervisor_id=v.get("supervisor_id"),
+                plan=v.get("plan"),
+                prohibitions=v.get("prohibitions"),
+            )
+            return Response(supervisee_json(sv))
+
+        return run_idempotent(request, compute)
 
 
 class SuperviseeDischargeApi(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="解除社区矫正（期满）")
     def post(self, request: Request, supervisee_id: int) -> Response:
-        sv = services.supervisee_discharge(user=_user(request), supervisee_id=supervisee_id)
-        return Response(supervisee_json(sv))
+        def compute() -> Response:
+            sv = services.supervisee_discharge(user=_user(request), supervisee_id=supervisee_id)
+            return Response(supervisee_json(sv))
+
+        return run_idempotent(request, compute)

@@ -111,18 +111,21 @@ class InstrumentApi(APIView):
 
     @extend_schema(request=InstrumentEditIn, responses=OpenApiTypes.OBJECT, summary="修改草稿")
     def patch(self, request: Request, instrument_id: int) -> Response:
-        data = InstrumentEditIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        i = services.instrument_edit(
-            user=request.user,  # type: ignore[arg-type]
-            instrument_id=instrument_id,
-            body=v["body"],
-            recipient=v["recipient"],
-            claimed_date=v["claimed_date"],
-            expected_version=v["expected_version"],
-        )
-        return Response(instrument_out(i, with_text=True))
+        def compute() -> Response:
+            data = InstrumentEditIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            i = services.instrument_edit(
+                user=request.user,  # type: ignore[arg-type]
+                instrument_id=instrument_id,
+                body=v["body"],
+                recipient=v["recipient"],
+                claimed_date=v["claimed_date"],
+                expected_version=v["expected_version"],
+            )
+            return Response(instrument_out(i, with_text=True))
+
+        return run_idempotent(request, compute)
 
 
 class StepIn(serializers.Serializer):
@@ -178,14 +181,17 @@ class InstrumentSourceApi(APIView):
         request=SourceIn, responses=OpenApiTypes.OBJECT, summary="上传本院裁判文书 PDF（判决书、裁定书）"
     )
     def post(self, request: Request, instrument_id: int) -> Response:
-        data = SourceIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        i = services.instrument_upload_source(
-            user=request.user,  # type: ignore[arg-type]
-            instrument_id=instrument_id,
-            data=data.validated_data["file"].read(),
-        )
-        return Response(instrument_out(i, with_text=True))
+        def compute() -> Response:
+            data = SourceIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            i = services.instrument_upload_source(
+                user=request.user,  # type: ignore[arg-type]
+                instrument_id=instrument_id,
+                data=data.validated_data["file"].read(),
+            )
+            return Response(instrument_out(i, with_text=True))
+
+        return run_idempotent(request, compute)
 
 
 class ReceiptIn(serializers.Serializer):
@@ -199,19 +205,22 @@ class ReceiptApi(APIView):
 
     @extend_schema(request=ReceiptIn, responses=OpenApiTypes.OBJECT, summary="上传送达回证")
     def post(self, request: Request, service_id: int) -> Response:
-        data = ReceiptIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        upload = v["file"]
-        s = services.receipt_upload(
-            user=request.user,  # type: ignore[arg-type]
-            service_id=service_id,
-            data=upload.read(),
-            content_type=upload.content_type or "",
-            signed_on=v["signed_on"],
-            recipient_name=v["recipient_name"],
-        )
-        return Response(service_out(s))
+        def compute() -> Response:
+            data = ReceiptIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            upload = v["file"]
+            s = services.receipt_upload(
+                user=request.user,  # type: ignore[arg-type]
+                service_id=service_id,
+                data=upload.read(),
+                content_type=upload.content_type or "",
+                signed_on=v["signed_on"],
+                recipient_name=v["recipient_name"],
+            )
+            return Response(service_out(s))
+
+        return run_idempotent(request, compute)
 
 
 def verification_out(result: services.Verification) -> dict[str, Any]:

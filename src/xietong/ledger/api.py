@@ -39,6 +39,8 @@ class InclusionProofApi(APIView):
             tree_size = int(size) if size else None
         except ValueError as exc:
             raise ValidationFailed("tree_size 须为整数", code="bad_tree_size") from exc
+        if tree_size is not None and not 0 <= tree_size < 2**63:
+            raise ValidationFailed("tree_size 须为非负整数", code="bad_tree_size")
         return Response(inclusion_proof_for(entry_hash=entry_hash, size=tree_size))
 
 
@@ -60,4 +62,6 @@ class ConsistencyProofApi(APIView):
             second = int(request.query_params.get("second", ""))
         except ValueError as exc:
             raise ValidationFailed("first、second 须为整数", code="bad_tree_sizes") from exc
+        if not (0 <= first < 2**63 and 0 <= second < 2**63):
+            raise ValidationFailed("first、second 须为非负整数", code="bad_tree_sizes")
         return Response(consistency_proof_between(old_size=first, new_size=second))

@@ -26,10 +26,8 @@ def case_timeline(*, case_id: int, viewer_agency: str | None = None) -> list[dic
         agency_of = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "agency"))
     for entry in entries:
         payload = json.loads(entry.payload)
-        if (
-            viewer_agency is not None
-            and payload.get("scope") == "agency"
-            and agency_of.get(entry.unit_id or 0) != viewer_agency
+        if entry_hidden_from(
+            payload=payload, entry_agency=agency_of.get(entry.unit_id or 0), viewer_agency=viewer_agency
         ):
             continue
         rows.append(
@@ -50,6 +48,15 @@ def case_timeline(*, case_id: int, viewer_agency: str | None = None) -> list[dic
             }
         )
     return rows
+
+
+def entry_hidden_from(
+    *, payload: dict[str, Any], entry_agency: str | None, viewer_agency: str | None
+) -> bool:
+    """Whether an entry is kept from a viewer of ``viewer_agency`` (None: sees everything): entries
+    an agency marked internal (``"scope": "agency"``) are shown to that agency only. The one rule
+    for the timeline and the event feed (``feeds``)."""
+    return viewer_agency is not None and payload.get("scope") == "agency" and entry_agency != viewer_agency
 
 
 def tree_head_latest() -> dict[str, Any]:

@@ -161,7 +161,11 @@ class RecordSearchApi(APIView):
 
 
 class RecordApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="案例详情（无权查看原文者得到脱敏文本）")
+    @extend_schema(
+        operation_id="v1_library_record_retrieve",  # distinct from the search's (check --deploy)
+        responses=OpenApiTypes.OBJECT,
+        summary="案例详情（无权查看原文者得到脱敏文本）",
+    )
     def get(self, request: Request, record_id: int) -> Response:
         user = _user(request)
         record = selectors.record_get(record_id=record_id)

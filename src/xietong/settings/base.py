@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "xietong.demo",
     "xietong.bench",
     "xietong.exchange",
+    "xietong.clients",
+    "xietong.feeds",
+    "xietong.ops",
+    "xietong.security",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "xietong.urlbounds.BoundedIdMiddleware",
+    "xietong.security.headers.SecurityHeadersMiddleware",
+    "xietong.security.middleware.TwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "xietong.urls"
@@ -108,9 +115,19 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Password policy (MLPS 身份鉴别: complexity; ASVS V2.1): at least 12 characters, not a common
+# password, not all digits, not like the user's own name.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("XIETONG_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username", "full_name", "email"]},
+    },
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:workbench"
@@ -141,6 +158,8 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: agency systems' OAuth tokens and signed requests; it passes on anything else.
+        "xietong.clients.authentication.SystemClientAuthentication",
         "xietong.orgs.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -149,7 +168,60 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "xietong.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Rates come from XIETONG_API_RATES below, read per request (xietong.security.throttling).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "xietong.security.throttling.AuthEndpointThrottle",
+        "xietong.security.throttling.UserRateThrottle",
+        "xietong.security.throttling.AnonRateThrottle",
+    ],
 }
+# API rate limits (a 429 with code "rate_limited"); an empty value switches a limit off.
+XIETONG_API_RATES: dict[str, str | None] = {
+    "user": env_str("XIETONG_API_RATE_USER", "1200/min") or None,
+    "anon": env_str("XIETONG_API_RATE_ANON", "120/min") or None,
+    "auth": env_str("XIETONG_API_RATE_AUTH", "30/min") or None,
+}
+XIETONG_AUTH_THROTTLE_PATHS = ["/api/v1/auth/token", "/api/v1/oauth/token"]
+# The throttles' counters: per process by default; shared by every node with Redis.
+XIETONG_CACHE_REDIS = env_str("XIETONG_CACHE_REDIS", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": XIETONG_CACHE_REDIS}
+        if XIETONG_CACHE_REDIS
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "xietong"}
+    )
+}
+
+# Sessions end after XIETONG_SESSION_IDLE_HOURS without a request (the expiry slides forward at
+# most every XIETONG_SESSION_TOUCH_SECONDS, see xietong.security.headers).
+SESSION_COOKIE_AGE = env_int("XIETONG_SESSION_IDLE_HOURS", 8) * 3600
+XIETONG_SESSION_TOUCH_SECONDS = env_int("XIETONG_SESSION_TOUCH_SECONDS", 300)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy (xietong.security.headers). Scripts and styles from the platform only;
+# 'unsafe-inline' stays until the templates' inline handlers move to static files (docs/security.md).
+XIETONG_CSP = env_str(
+    "XIETONG_CSP",
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+    "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'",
+)
+XIETONG_CSP_REPORT_ONLY = env_bool("XIETONG_CSP_REPORT_ONLY", False)
+XIETONG_PERMISSIONS_POLICY = env_str(
+    "XIETONG_PERMISSIONS_POLICY", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+)
+# Two-factor sign-in (TOTP) for the duties that may seal instruments or lead (xietong.security).
+# Off by default so that the demo's and the tests' logins stay one step; on in settings.prod.
+XIETONG_2FA_ENFORCED = env_bool("XIETONG_2FA_ENFORCED", False)
+XIETONG_2FA_DUTIES = env_list(
+    "XIETONG_2FA_DUTIES", ["handler", "clerk", "corrections_officer", "dept_head", "leader", "admin"]
+)
+# Key that encrypts the authenticator secrets (32 bytes, base64); unset: derived from SECRET_KEY.
+XIETONG_2FA_KEK = env_str("XIETONG_2FA_KEK", "")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 SPECTACULAR_SETTINGS = {
     "TITLE": "协同 xietong API",
     "DESCRIPTION": "跨部门刑事案件协同办案平台 REST API",
@@ -203,6 +275,13 @@ XIETONG_LEDGER_ENABLED = env_bool("XIETONG_LEDGER_ENABLED", True)
 XIETONG_INPROCESS_TASKS = env_bool("XIETONG_INPROCESS_TASKS", True)
 XIETONG_DEMO_PASSWORD = env_str("XIETONG_DEMO_PASSWORD", "xietong-demo-2026")
 XIETONG_TOKEN_TTL_HOURS = env_int("XIETONG_TOKEN_TTL_HOURS", 12)
+# Agency systems (docs/clients.md): access-token lifetime, how long an old secret keeps working after
+# a rotation, the allowed clock skew of a signed request, and the key that seals their secrets
+# (32 bytes, base64; unset: derived from SECRET_KEY, demo only).
+XIETONG_CLIENT_TOKEN_TTL_SECONDS = env_int("XIETONG_CLIENT_TOKEN_TTL_SECONDS", 3600)
+XIETONG_CLIENT_ROTATION_OVERLAP_HOURS = env_int("XIETONG_CLIENT_ROTATION_OVERLAP_HOURS", 24)
+XIETONG_SIGNATURE_WINDOW_SECONDS = env_int("XIETONG_SIGNATURE_WINDOW_SECONDS", 300)
+XIETONG_CLIENT_KEK = env_str("XIETONG_CLIENT_KEK", "")
 # Key-encryption key for the seal CA's and the units' private keys (32 bytes, base64). Unset: one is
 # derived from SECRET_KEY (demo only). Production: a secret from the environment, or keys in an HSM.
 XIETONG_SEAL_KEK = env_str("XIETONG_SEAL_KEK", "")
@@ -210,6 +289,18 @@ XIETONG_SEAL_KEK = env_str("XIETONG_SEAL_KEK", "")
 XIETONG_BACKDATE_DAYS = env_int("XIETONG_BACKDATE_DAYS", 3)
 # Public address printed in QR codes on served instruments (the /verify page).
 XIETONG_PUBLIC_URL = env_str("XIETONG_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# The event feed's delivery (docs/feeds.md): events per webhook POST, retries before a batch goes to
+# the dead letters (or after how many seconds of failing), the backoff cap, the HTTP timeout.
+XIETONG_FEEDS_BATCH = env_int("XIETONG_FEEDS_BATCH", 500)
+XIETONG_FEEDS_MAX_ATTEMPTS = env_int("XIETONG_FEEDS_MAX_ATTEMPTS", 10)
+XIETONG_FEEDS_MAX_AGE_SECONDS = env_int("XIETONG_FEEDS_MAX_AGE_SECONDS", 6 * 3600)
+XIETONG_FEEDS_BACKOFF_CAP_SECONDS = env_int("XIETONG_FEEDS_BACKOFF_CAP_SECONDS", 600)
+XIETONG_FEEDS_TIMEOUT_SECONDS = env_int("XIETONG_FEEDS_TIMEOUT_SECONDS", 10)
+# Hosts a subscription may send to (a name matches itself and its subdomains). Empty: any host, for
+# the demo and tests; production names the agencies' receivers, so that no user can make the
+# platform call an address of its own network (SSRF).
+XIETONG_FEEDS_ALLOWED_HOSTS = env_list("XIETONG_FEEDS_ALLOWED_HOSTS", [])
 
 LOGGING = {
     "version": 1,

@@ -34,6 +34,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "similar": ("xietong.bench.similar", "database"),
     "analytics": ("xietong.bench.analytics", "postgresql"),
     "rules": ("xietong.bench.rules", "postgresql"),
+    "exchange": ("xietong.bench.exchange", "postgresql"),  # the event feed: webhooks, broker
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).

@@ -1,0 +1,1 @@
+"""Running the platform: backup, restore and their checks (issue 11)."""
