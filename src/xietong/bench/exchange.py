@@ -28,6 +28,7 @@ from xietong.bench.bulk import Write, machine, percentile
 SUBSCRIBERS = 10
 TARGET_RATE = 1000.0
 TARGET_P95_S = 1.0
+TARGET_IMPORT_PER_S = 500.0  # cases a second from the standard data package, files excluded
 AMQP_URL = os.environ.get("XIETONG_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 SECRET = "bench-exchange-secret"  # noqa: S105 (the receivers' test secret)
 
@@ -345,16 +346,57 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
             worker.wait(30)
         receivers.terminate()
         receivers.wait(30)
+
+    # 5. bulk import of standard data packages (``xietong import-cases``), files excluded
+    result["import"] = _bulk_import(int(options.get("import_cases") or (2_000 if quick else 20_000)), write)
     result["targets"] = {
         "events_per_s": TARGET_RATE,
         "p95_ms": TARGET_P95_S * 1000,
+        "import_per_s": TARGET_IMPORT_PER_S,
         "met": bool(
             result["webhooks"]["events_per_s"] >= TARGET_RATE
             and result["live"]["latency_p95_ms"] <= TARGET_P95_S * 1000
             and (result["broker"].get("events_per_s") or 0) >= TARGET_RATE
+            and result["import"]["cases_per_s"] >= TARGET_IMPORT_PER_S
         ),
     }
     return result
+
+
+def _bulk_import(count: int, write: Write) -> dict[str, Any]:
+    """``count`` synthetic packages (valid chains, this city's units and towns) imported as
+    ``xietong import-cases`` does it; the baseline reads and parses the same file and nothing else."""
+    import tempfile
+    from pathlib import Path
+
+    from xietong.exchange.importer import cases_import
+    from xietong.exchange.sample import sample_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = sample_file(Path(tmp) / "packages.jsonl", count, start_id=900_000)
+        start = time.perf_counter()
+        with path.open(encoding="utf-8") as handle:
+            parsed = sum(1 for line in handle if json.loads(line))
+        bare = time.perf_counter() - start
+        start = time.perf_counter()
+        (done,) = cases_import(path=path)
+        seconds = time.perf_counter() - start
+    rate = done.imported / seconds if seconds else 0.0
+    bare_rate = parsed / bare if bare else 0.0
+    write(
+        f"import: {done.imported:,} cases from {count:,} packages in {seconds:.1f} s → {rate:,.0f} cases/s "
+        f"(rejected {done.rejected}); baseline (read and parse the file only) {bare_rate:,.0f}/s"
+    )
+    return {
+        "packages": count,
+        "imported": done.imported,
+        "rejected": done.rejected,
+        "seconds": round(seconds, 2),
+        "cases_per_s": round(rate),
+        "baseline_parse_per_s": round(bare_rate),
+        "ratio_to_baseline": round(rate / bare_rate, 4) if bare_rate else None,
+        "target_per_s": TARGET_IMPORT_PER_S,
+    }
 
 
 def _broker(owner: Any, backlog: int, write: Write) -> dict[str, Any]:

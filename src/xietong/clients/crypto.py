@@ -6,19 +6,11 @@ dump alone yields neither usable secrets nor the means to sign. Built on ``crypt
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import secrets
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
-
-_NONCE = 12
-_AAD = b"xietong-client-secret"
+from xietong.keywrap import KeyWrap
 
 
 def new_secret() -> str:
@@ -34,27 +26,15 @@ def hash_secret(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _kek() -> bytes:
-    raw = settings.XIETONG_CLIENT_KEK
-    if raw:
-        key = base64.b64decode(raw)
-        if len(key) != 32:
-            raise ValueError("XIETONG_CLIENT_KEK must be 32 bytes, base64-encoded")
-        return key
-    # Demo only: derived from SECRET_KEY so that a fresh checkout works without configuration.
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"xietong-client-kek", info=b"v1").derive(
-        settings.SECRET_KEY.encode()
-    )
+_WRAP = KeyWrap("XIETONG_CLIENT_KEK", salt=b"xietong-client-kek", aad=b"xietong-client-secret")
 
 
 def seal_secret(raw: str) -> bytes:
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(_kek()).encrypt(nonce, raw.encode(), _AAD)
+    return _WRAP.seal(raw.encode())
 
 
 def unseal_secret(blob: bytes) -> str:
-    blob = bytes(blob)
-    return AESGCM(_kek()).decrypt(blob[:_NONCE], blob[_NONCE:], _AAD).decode()
+    return _WRAP.open(blob).decode()
 
 
 def signing_string(*, timestamp: str, method: str, path: str, body: bytes) -> bytes:

@@ -8,44 +8,29 @@ nothing here is hand-rolled cryptography, only the choice of parameters."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
-from django.conf import settings
+
+from xietong.keywrap import KeyWrap
 
 CA_NAME = "协同平台电子印章根证书"
-_NONCE = 12
 
 
-def _kek() -> bytes:
-    raw = settings.XIETONG_SEAL_KEK
-    if raw:
-        key = base64.b64decode(raw)
-        if len(key) != 32:
-            raise ValueError("XIETONG_SEAL_KEK must be 32 bytes, base64-encoded")
-        return key
-    # Demo only: derived from SECRET_KEY so that a fresh checkout works without configuration.
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"xietong-seal-kek", info=b"v1").derive(
-        settings.SECRET_KEY.encode()
-    )
+_WRAP = KeyWrap("XIETONG_SEAL_KEK", salt=b"xietong-seal-kek", aad=b"xietong-seal-key")
 
 
 def encrypt_bytes(secret: bytes) -> bytes:
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(_kek()).encrypt(nonce, secret, b"xietong-seal-key")
+    return _WRAP.seal(secret)
 
 
 def decrypt_bytes(blob: bytes) -> bytes:
-    return AESGCM(_kek()).decrypt(blob[:_NONCE], blob[_NONCE:], b"xietong-seal-key")
+    return _WRAP.open(blob)
 
 
 def encrypt_key(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -8,48 +8,30 @@ logins stay one step.
 
 from __future__ import annotations
 
-import base64
-import os
 import time
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from xietong.errors import NotAllowed, ValidationFailed
+from xietong.keywrap import KeyWrap
 from xietong.orgs.models import User
 from xietong.security import totp
 from xietong.security.models import TotpDevice
 
-_NONCE = 12
-_AAD = b"xietong-totp-secret"
 ISSUER = "协同平台"
 
 
-def _key() -> bytes:
-    raw: str = getattr(settings, "XIETONG_2FA_KEK", "")
-    if raw:
-        key = base64.b64decode(raw)
-        if len(key) != 32:
-            raise ValueError("XIETONG_2FA_KEK must be 32 bytes, base64-encoded")
-        return key
-    # Demo only: derived from SECRET_KEY, as the seal keys' KEK is.
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"xietong-totp-kek", info=b"v1").derive(
-        settings.SECRET_KEY.encode()
-    )
+_WRAP = KeyWrap("XIETONG_2FA_KEK", salt=b"xietong-totp-kek", aad=b"xietong-totp-secret")
 
 
 def _seal(secret: str) -> bytes:
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(_key()).encrypt(nonce, secret.encode(), _AAD)
+    return _WRAP.seal(secret.encode())
 
 
 def _open(blob: bytes | memoryview) -> str:
-    data = bytes(blob)
-    return AESGCM(_key()).decrypt(data[:_NONCE], data[_NONCE:], _AAD).decode()
+    return _WRAP.open(blob).decode()
 
 
 def two_factor_required(user: User) -> bool:

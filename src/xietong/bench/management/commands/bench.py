@@ -66,6 +66,7 @@ _FORWARDED = (
     ("live_warmup", "--live-warmup"),
     ("live_inline", "--live-inline"),
     ("workers", "--workers"),
+    ("import_cases", "--import-cases"),
 )
 
 
@@ -147,6 +148,10 @@ class Command(BaseCommand):
         )
         group.add_argument(
             "--workers", type=int, default=None, help="also re-evaluate in this many processes (2)"
+        )
+        group = parser.add_argument_group("exchange")
+        group.add_argument(
+            "--import-cases", type=int, default=None, help="standard data packages imported (20,000)"
         )
         group = parser.add_argument_group("sentencing")
         group.add_argument(
