@@ -51,9 +51,10 @@ class FileResult:
     rejected: int = 0
     status: str = RunStatus.RUNNING
     problems: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # imported, with a problem
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "problems"}
+        return {k: v for k, v in self.__dict__.items() if k not in {"problems", "notes"}}
 
 
 def file_sha256(path: Path) -> str:
@@ -105,15 +106,26 @@ def cases_import(
     batch: int = BATCH,
     on_progress: Callable[[Progress], None] | None = None,
     stop_after: int | None = None,
+    files_dir: Path | None = None,
 ) -> list[FileResult]:
     """Import every package file under ``path`` (a file or a directory of ``.jsonl``/``.jsonl.gz``).
     A file already imported to the end (same SHA-256) is not read again; an unfinished run of it is
-    resumed. ``stop_after`` lines of a file end its run early, as a kill would (for tests)."""
+    resumed. ``stop_after`` lines of a file end its run early, as a kill would (for tests).
+    ``files_dir``: where ``export-cases --with-files`` put the bytes (``blobs/<ab>/<sha256>``); the
+    instruments and files of the packages become rows (``exchange.materialise``)."""
     if not path.exists():
         raise FileNotFoundError(path)
     refs = load_refs()
     return [
-        _import_file(file, refs, dry_run=dry_run, batch=batch, on_progress=on_progress, stop_after=stop_after)
+        _import_file(
+            file,
+            refs,
+            dry_run=dry_run,
+            batch=batch,
+            on_progress=on_progress,
+            stop_after=stop_after,
+            files_dir=files_dir,
+        )
         for file in pkg.package_files(path)
     ]
 
@@ -126,6 +138,7 @@ def _import_file(
     batch: int,
     on_progress: Callable[[Progress], None] | None,
     stop_after: int | None,
+    files_dir: Path | None = None,
 ) -> FileResult:
     digest = file_sha256(path)
     result = FileResult(file=str(path), sha256=digest)
@@ -168,7 +181,13 @@ def _import_file(
                 break
             upcoming = submit()
             outcome = cases_import_batch(
-                run=run, items=good, refs=refs, lines_read=len(chunk), rejected=bad, dry_run=dry_run
+                run=run,
+                items=good,
+                refs=refs,
+                lines_read=len(chunk),
+                rejected=bad,
+                dry_run=dry_run,
+                files_dir=files_dir,
             )
             position += len(chunk)
             done_here += len(chunk)
@@ -178,6 +197,7 @@ def _import_file(
                 result.skipped += outcome.skipped
                 result.rejected += len(outcome.rejected)
                 result.problems.extend(outcome.rejected)
+                result.notes.extend(outcome.notes)
             else:
                 _copy(result, run)
             if on_progress is not None:
@@ -214,11 +234,13 @@ def _copy(result: FileResult, run: ImportRun) -> None:
     result.imported, result.skipped, result.rejected = run.imported, run.skipped, run.rejected
     result.status = run.status
     result.problems = list(run.problems)
+    result.notes = list(run.notes)
 
 
 def write_report(path: Path, results: list[FileResult], *, dry_run: bool) -> None:
     """The validation report: per file its counts, per rejected package its file, line, case number
-    and the reasons (stable code + Chinese message)."""
+    and the reasons (stable code + Chinese message), and the same for imported cases that came
+    with a problem (``problems``)."""
     report = {
         "dry_run": dry_run,
         "files": [r.as_json() for r in results],
@@ -226,5 +248,8 @@ def write_report(path: Path, results: list[FileResult], *, dry_run: bool) -> Non
             key: sum(getattr(r, key) for r in results) for key in ("lines", "imported", "skipped", "rejected")
         },
         "rejected": [{"file": r.file, **p} for r in results for p in r.problems],
+        # Cases imported all the same: files missing (file_missing), a 文号 already used here
+        # (instrument_number_taken).
+        "problems": [{"file": r.file, **p} for r in results for p in r.notes],
     }
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -26,6 +26,8 @@ class ImportRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list)  # [{line, number, problems: [{code, message}]}], capped
+    # Imported cases with a problem all the same (file_missing, instrument_number_taken), as above.
+    notes = models.JSONField(default=list)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

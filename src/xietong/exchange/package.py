@@ -53,6 +53,11 @@ CODES: dict[str, str] = {
     "number_conflict": "案件编号已被另一来源的案件使用",
     "value_invalid": "数据值无效（如不存在的日期）",
     "write_failed": "数据库拒绝写入",
+    # Files and instruments (--files): the first refuses the package, the other two are notes on a
+    # case that was imported all the same.
+    "file_hash_mismatch": "文件内容与其 SHA-256 不符，该案未导入",
+    "file_missing": "文件不在 --files 目录中，也不在本平台存储中，该案已导入但缺此文件",
+    "instrument_number_taken": "文书文号已被本平台的文书使用，该文书已导入但不带文号",
 }
 
 

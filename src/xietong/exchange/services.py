@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, connection, models, transaction
@@ -24,6 +25,7 @@ from django.db.models.functions import Greatest
 
 from xietong import servertime
 from xietong.cases.models import Case, Clock, InstrumentCounter, Participation, Party
+from xietong.exchange import materialise
 from xietong.exchange.models import CaseOrigin, ImportRun
 from xietong.exchange.package import Problem, parse_date, parse_timestamp, problem
 from xietong.ledger.chain import GENESIS, canonical_payload, entry_hash, timestamp_text
@@ -53,6 +55,18 @@ class BatchOutcome:
     imported: int = 0
     skipped: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # imported, but with a problem
+
+
+@dataclass
+class Context:
+    """What one batch's write needs besides the packages: the run, the ``--files`` directory, the
+    blobs found for each package (by line) and the import user (looked up only when needed)."""
+
+    run: ImportRun | None
+    files_dir: Path | None = None
+    plans: dict[int, Any] = field(default_factory=dict)
+    user_id: int | None = None
 
 
 def _allocate_ids(model: type[Any], count: int) -> list[int]:
@@ -122,13 +136,16 @@ def cases_import_batch(
     lines_read: int,
     rejected: Sequence[dict[str, Any]] = (),
     dry_run: bool = False,
+    files_dir: Path | None = None,
 ) -> BatchOutcome:
     """Write the checked packages ``items`` (line number, package) as cases, all or nothing, and
     move ``run`` forward by ``lines_read`` lines in the same transaction. A package whose case
     number is already here from the same source (or repeated in the batch) is skipped; one whose
     number belongs to another case is rejected (``number_conflict``). ``rejected``: the problems
     found before this step, recorded on the run with the batch. ``dry_run`` writes the batch and
-    rolls it back, so the database checks it too."""
+    rolls it back, so the database checks it too. The files the packages name are taken from
+    ``files_dir`` (or this platform's store) and checked first: a package with a file whose bytes
+    do not match its hash is rejected (``file_hash_mismatch``); see ``materialise``."""
     outcome = BatchOutcome(rejected=list(rejected))
     with transaction.atomic():
         existing = _existing([p["case"]["number"] for _, p in items])
@@ -151,8 +168,19 @@ def cases_import_batch(
                 outcome.skipped += 1
             else:
                 outcome.rejected.append(_rejection(line, number, [problem("number_conflict", number)]))
-        outcome.imported, failed = _write_safely(fresh, refs, run)
+        context = Context(run=run, files_dir=files_dir)
+        if any(materialise.has_attachments(p) for _, p in fresh):
+            context.plans, refused = materialise.prepare(fresh, files_dir)
+            if refused:
+                gone = {line for line, _ in refused}
+                numbers = {line: p["case"]["number"] for line, p in fresh}
+                outcome.rejected.extend(_rejection(line, numbers[line], found) for line, found in refused)
+                fresh = [(line, p) for line, p in fresh if line not in gone]
+            # Here, not in ``_write``: a savepoint that fails must not roll back the user it uses.
+            context.user_id = materialise.import_user_id()
+        outcome.imported, failed, notes = _write_safely(fresh, refs, context)
         outcome.rejected.extend(failed)
+        outcome.notes.extend(notes)
         if dry_run:  # everything was written, to be checked by the database too: undo it
             transaction.set_rollback(True)
         if run is not None and not dry_run:
@@ -163,41 +191,47 @@ def cases_import_batch(
             room = MAX_PROBLEMS - len(run.problems)
             if room > 0 and outcome.rejected:
                 run.problems = [*run.problems, *outcome.rejected[:room]]
-            run.save(update_fields=["position", "imported", "skipped", "rejected", "problems"])
+            if outcome.notes and len(run.notes) < MAX_PROBLEMS:
+                run.notes = [*run.notes, *outcome.notes[: MAX_PROBLEMS - len(run.notes)]]
+            run.save(update_fields=["position", "imported", "skipped", "rejected", "problems", "notes"])
     return outcome
 
 
 def _write_safely(
-    items: list[tuple[int, dict[str, Any]]], refs: Refs, run: ImportRun | None
-) -> tuple[int, list[dict[str, Any]]]:
+    items: list[tuple[int, dict[str, Any]]], refs: Refs, context: Context
+) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
     """Write ``items`` in a savepoint; if the database or a value refuses them (a date such as
     2021-02-30 that the schema's pattern lets through, a constraint), write them one by one so
-    that only the offending packages are refused. Returns the number written and the refusals."""
+    that only the offending packages are refused. Returns the number written, the refusals and the
+    notes on packages written (missing files, 文号 taken)."""
     try:
         with transaction.atomic():
-            _write(items, refs, run)
-        return len(items), []
+            notes = _write(items, refs, context) or []  # (a test wraps ``_write``)
+        return len(items), [], notes
     except (DatabaseError, ValueError, KeyError, TypeError) as error:
         if len(items) == 1:
             line, package = items[0]
             code = "write_failed" if isinstance(error, DatabaseError) else "value_invalid"
             detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-            return 0, [_rejection(line, package["case"]["number"], [problem(code, detail)])]
-    written, refused = 0, []
+            return 0, [_rejection(line, package["case"]["number"], [problem(code, detail)])], []
+    written, refused, noted = 0, [], []
     for item in items:
-        ok, bad = _write_safely([item], refs, run)
+        ok, bad, notes = _write_safely([item], refs, context)
         written += ok
         refused.extend(bad)
-    return written, refused
+        noted.extend(notes)
+    return written, refused, noted
 
 
 def _rejection(line: int, number: str | None, problems: list[Problem]) -> dict[str, Any]:
     return {"line": line, "number": number, "problems": [p.as_json() for p in problems]}
 
 
-def _write(items: list[tuple[int, dict[str, Any]]], refs: Refs, run: ImportRun | None) -> None:
+def _write(items: list[tuple[int, dict[str, Any]]], refs: Refs, context: Context) -> list[dict[str, Any]]:
     if not items:
-        return
+        return []
+    run = context.run
+    attached = materialise.Rows()
     now = servertime.now()
     now_text = timestamp_text(now)
     case_ids = _allocate_ids(Case, len(items))
@@ -333,6 +367,17 @@ def _write(items: list[tuple[int, dict[str, Any]]], refs: Refs, run: ImportRun |
                     stopped_by=c.get("stopped_by", ""),
                 )
             )
+        if context.user_id is not None and materialise.has_attachments(package):
+            attached.notes.extend((line, p) for p in getattr(context.plans.get(line), "notes", ()))
+            materialise.add_case(
+                attached,
+                case_id=case_id,
+                line=line,
+                package=package,
+                plan=context.plans.get(line),
+                units=units,
+                user_id=context.user_id,
+            )
         origins.append(
             dict(
                 case_id=case_id,
@@ -355,6 +400,18 @@ def _write(items: list[tuple[int, dict[str, Any]]], refs: Refs, run: ImportRun |
     _insert_dicts(Clock, clocks)
     _insert_dicts(CaseOrigin, origins)
     _raise_counters(counters)
+    if context.user_id is None:
+        return []
+    from xietong.dossier.tasks import volume_process_task
+    from xietong.jobs import enqueue_on_commit
+
+    for volume_id in materialise.insert(attached, _insert_dicts, _allocate_ids):
+        enqueue_on_commit(volume_process_task, volume_id)  # OCR and search text, as after an upload
+    numbers = {line: p["case"]["number"] for line, p in items}
+    by_line: dict[int, list[Problem]] = {}
+    for line, found in attached.notes:
+        by_line.setdefault(line, []).append(found)
+    return [_rejection(line, numbers[line], found) for line, found in sorted(by_line.items())]
 
 
 def _insert_dicts(model: type[Any], rows: list[dict[str, Any]]) -> None:
