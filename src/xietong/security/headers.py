@@ -69,3 +69,11 @@ class SecurityHeadersMiddleware:
         if now - int(session.get(_SEEN_KEY, 0)) >= every:
             # A modified session is saved with a fresh expiry of SESSION_COOKIE_AGE from now.
             session[_SEEN_KEY] = now
+
+
+def mark_seen_at_login(sender: object, request: HttpRequest | None = None, **_: object) -> None:
+    """A sign-in saves the session anyway: start its idle clock there, so the first page after it
+    does not write the session a second time (``user_logged_in``; Django's own sign-in event)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[_SEEN_KEY] = int(time.time())
