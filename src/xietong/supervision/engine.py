@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -254,8 +254,13 @@ def evaluate_dirty() -> Outcome:
     """The job an act asks for: evaluate the cases marked dirty, nothing else. Its cost follows what
     changed, not the size of the decade — the anti-join over every case (``stale_case_ids``) and the
     clock sweep are the periodic ``evaluate_stale``'s, every ``EVALUATE_SECONDS``."""
+    return _evaluate_pages(dirty_case_ids)
+
+
+def _evaluate_pages(page: Callable[[], list[int]]) -> Outcome:
+    """Evaluate the cases ``page()`` names, page after page, until a page comes back short."""
     total = Outcome()
-    while ids := dirty_case_ids():
+    while ids := page():
         done = evaluate_cases(ids)
         total.cases += done.cases
         total.findings += done.findings
@@ -279,14 +284,7 @@ def stale_case_ids(limit: int = 5_000) -> list[int]:
 def evaluate_stale() -> Outcome:
     """The periodic job: every dirty or behind case (a lost event, an entry written with the live
     path off), and the clocks that ran out while nobody acted."""
-    total = Outcome()
-    while ids := stale_case_ids():
-        done = evaluate_cases(ids)
-        total.cases += done.cases
-        total.findings += done.findings
-        total.raised += done.raised
-        if len(ids) < 5_000:
-            break
+    total = _evaluate_pages(stale_case_ids)
     swept = clocks_sweep()
     total.raised += swept.raised
     return total
