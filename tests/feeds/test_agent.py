@@ -16,7 +16,7 @@ from django.db import close_old_connections, connection
 
 from tests.factories import PASSWORD, City, build_city
 from tests.feeds.conftest import Receiver, start, stop
-from xietong.feeds.agent import Agent, Api, Feed
+from xietong.feeds.agent import Agent, Api, ApiError, Feed
 from xietong.feeds.services import feeds_deliver_due, subscription_create
 from xietong.ledger.models import LedgerEntry, MerkleLeaf
 
@@ -199,3 +199,23 @@ def test_two_clients_run_as_separate_systems(live_server: object, tmp_path: obje
     from xietong.cases.models import Case
 
     assert list(Case.objects.values_list("stage", flat=True)) == ["prosecution_review"]
+
+
+def test_a_system_that_must_sign_is_signed_for_and_needs_no_token(live_server: object) -> None:
+    from tests.factories import system_client
+
+    city: City = build_city()
+    client_id, secret = system_client(city.counties["gusu"].police, require_signature=True)
+    api = Api(str(live_server), client_id=client_id, client_secret=secret, retry_for=5)
+    me = api.login()  # the token alone is refused (signature_required): the client signs from then on
+    assert api.sign and me["unit"] == city.counties["gusu"].police.name
+    page = api.get("/api/v1/events", {"after": -1, "limit": 5})
+    assert "events" in page
+    api.sign, api.token = False, ""  # a restarted client: it finds out again, once
+    assert api.get("/api/v1/me")["unit"] == me["unit"] and api.sign
+    api.close()
+    wrong = Api(str(live_server), client_id=client_id, client_secret="not-the-secret", retry_for=5)
+    with pytest.raises(ApiError) as refused:  # a wrong secret: refused once, not retried forever
+        wrong.login()
+    assert refused.value.status == 401 and refused.value.code == "invalid_client"
+    wrong.close()

@@ -22,6 +22,8 @@ Two playbooks take a case from 立案 to 移送审查起诉:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -47,8 +49,11 @@ class ApiError(Exception):
 
 @dataclass
 class Api:
-    """The platform's HTTP API with a bearer token; retries a write with the same Idempotency-Key
-    when the server cannot be reached (it may have applied it before going down)."""
+    """The platform's HTTP API with a bearer token, or with every request signed (HMAC-SHA256 with
+    the client secret, ``docs/clients.md``) when the platform requires signatures of this system —
+    the client notices the ``signature_required`` refusal and signs from then on. Retries a write
+    with the same Idempotency-Key when the server cannot be reached (it may have applied it before
+    going down)."""
 
     base_url: str
     username: str = ""
@@ -58,6 +63,7 @@ class Api:
     timeout: float = 40.0
     retry_for: float = 120.0  # how long to keep retrying while the server is down
     token: str = ""
+    sign: bool = False  # sign every request instead of sending a token
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +71,8 @@ class Api:
         self.http = httpx.Client(timeout=self.timeout)
 
     def login(self) -> dict[str, Any]:
+        if self.client_id and self.sign:
+            return dict(self.get("/api/v1/me"))  # a signed request needs no token
         if self.client_id:
             body = self._call(
                 "POST",
@@ -77,7 +85,7 @@ class Api:
                 auth=False,
             )
             self.token = body["access_token"]
-            return self.get("/api/v1/me")
+            return dict(self.get("/api/v1/me"))
         body = self._call(
             "POST",
             "/api/v1/auth/token",
@@ -97,6 +105,35 @@ class Api:
     def post(self, path: str, body: dict[str, Any], *, key: str) -> Any:
         return self._call("POST", path, json_body=body, key=key)
 
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes,
+        headers: dict[str, str],
+        *,
+        auth: bool,
+    ) -> httpx.Request:
+        request = self.http.build_request(
+            method, self.base_url + path, params=params, content=content, headers=headers
+        )
+        if auth and self.sign:
+            # What the platform checks: ts \n METHOD \n path?query \n sha256hex(body), keyed with
+            # the client secret; fresh for every attempt, since the timestamp must be recent.
+            stamp = str(int(time.time()))
+            message = "\n".join(
+                [stamp, method.upper(), request.url.raw_path.decode(), hashlib.sha256(content).hexdigest()]
+            )
+            request.headers["X-Xietong-Client"] = self.client_id
+            request.headers["X-Xietong-Timestamp"] = stamp
+            request.headers["X-Xietong-Signature"] = hmac.new(
+                self.client_secret.encode(), message.encode(), hashlib.sha256
+            ).hexdigest()
+        elif auth and self.token:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
     def _call(
         self,
         method: str,
@@ -108,17 +145,17 @@ class Api:
         auth: bool = True,
     ) -> Any:
         headers = {"Accept": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self.token}"
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
         if key:
             headers["Idempotency-Key"] = key
+        content = json.dumps(json_body, ensure_ascii=False).encode() if json_body is not None else b""
         give_up = time.monotonic() + self.retry_for
         delay = 0.2
+        renewed = False
         while True:
             try:
-                response = self.http.request(
-                    method, self.base_url + path, params=params, json=json_body, headers=headers
-                )
+                response = self.http.send(self._request(method, path, params, content, headers, auth=auth))
             except httpx.TransportError as exc:  # down or restarting: same request, same key, later
                 if time.monotonic() > give_up:
                     raise
@@ -126,19 +163,23 @@ class Api:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if response.status_code == 401 and auth and (self.username or self.client_id):
-                self.login()  # the token expired
-                headers["Authorization"] = f"Bearer {self.token}"
-                continue
+            body = response.json() if response.content else None
+            code = (body or {}).get("code", "") if isinstance(body, dict) else ""
+            if response.status_code == 401 and auth and not renewed:
+                renewed = True  # once per call: a refusal that a new token does not cure is final
+                if code == "signature_required" and self.client_id and self.client_secret:
+                    self.sign = True  # this system must sign: from now on every request is signed
+                    continue
+                if not self.sign and (self.username or self.client_id):
+                    self.login()  # the token expired
+                    continue
             if response.status_code >= 500 and time.monotonic() < give_up:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            body = response.json() if response.content else None
             if response.status_code >= 400:
-                raise ApiError(
-                    response.status_code, (body or {}).get("code", ""), (body or {}).get("message", "")
-                )
+                message = (body or {}).get("message", "") if isinstance(body, dict) else ""
+                raise ApiError(response.status_code, code, message)
             return body
 
 
