@@ -239,9 +239,10 @@ def on_case_acted(*, case_id: int | None, action: str) -> None:
 
 
 DIRTY_JOB = "supervision.evaluate_dirty"
+PAGE = 5_000  # cases evaluated per page of the dirty and stale jobs; a short page is the last
 
 
-def dirty_case_ids(limit: int = 5_000) -> list[int]:
+def dirty_case_ids(limit: int = PAGE) -> list[int]:
     """The cases an act marked since they were last evaluated (a partial index holds only these)."""
     return list(
         CaseEvaluation.objects.filter(dirty=True)
@@ -265,12 +266,12 @@ def _evaluate_pages(page: Callable[[], list[int]]) -> Outcome:
         total.cases += done.cases
         total.findings += done.findings
         total.raised += done.raised
-        if len(ids) < 5_000:
+        if len(ids) < PAGE:
             break
     return total
 
 
-def stale_case_ids(limit: int = 5_000) -> list[int]:
+def stale_case_ids(limit: int = PAGE) -> list[int]:
     """Dirty cases first, then any whose head moved past its mark (or never evaluated)."""
     dirty = dirty_case_ids(limit)
     if len(dirty) >= limit:
