@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from xietong import faults
 from xietong.errors import DomainError
 
 _DRF_MESSAGES = {
@@ -34,6 +35,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The atomic block it was raised in has already rolled back, so nothing is half-applied.
         body = {"code": "value_out_of_range", "message": "参数数值超出允许范围"}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    fault = faults.classify(exc)
+    if fault is not None:  # the database restarting, the disk full: say so, the client may retry
+        return Response(
+            fault.as_dict(), status=fault.status, headers={"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -40,9 +40,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def requeue_orphans(*, lease: timedelta | None = None) -> int:
+def requeue_orphans(*, lease: timedelta | None = None, released_by: str = "") -> int:
     """Put back RUNNING jobs whose worker is gone: on this host, a worker whose process no longer
-    exists; anywhere, a job running longer than the lease. Returns how many were requeued."""
+    exists; anywhere, a job running longer than the lease; and the jobs of ``released_by``, a worker
+    that lost its database mid-job and so knows it runs none of them now. Returns how many."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
@@ -59,7 +60,7 @@ def requeue_orphans(*, lease: timedelta | None = None) -> int:
                 len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1]))
             )
             expired = job.started_at is not None and job.started_at < timezone.now() - lease
-            if dead_here or expired:
+            if dead_here or expired or (released_by and last == released_by):
                 job.status = TaskResultStatus.READY
                 job.save(update_fields=["status"])
                 requeued += 1

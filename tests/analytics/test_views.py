@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from tests.analytics.factories import make_facts
 from tests.factories import City
 from xietong.analytics.models import SavedQuery, TrendWarning
+from xietong.security.models import AuditEvent
 
 THIS_YEAR = timezone.localdate().year
 
@@ -96,6 +97,9 @@ def test_reports_and_case_lists_export_to_excel(city: City) -> None:
     listing = committee.get("/analytics/cases/", {"charge": "抢劫罪", "format": "xlsx"})
     sheet = list(load_workbook(io.BytesIO(listing.content)).active.iter_rows(values_only=True))
     assert sheet[2][0] == "案件编号" and len(sheet) == 3 + 4 and {r[2] for r in sheet[3:]} == {"抢劫罪"}
+    exports = AuditEvent.objects.filter(kind="export", user=city.u("committee")).order_by("pk")
+    assert [e.what for e in exports] == [f"导出表格：{THIS_YEAR}年案件统计（按区县）", "导出表格：案件清单"]
+    assert exports[1].detail == {"charge": "抢劫罪"}
 
 
 def test_smart_query_groups_saves_shares_and_exports(city: City) -> None:

@@ -74,6 +74,23 @@ def test_main_pages_load_with_no_csp_violation(chromium: Browser, xietong_server
         assert response.headers.get("content-security-policy"), path
         page.wait_for_load_state("networkidle")
         violations += [f"{path}: {v}" for v in page.evaluate("window.__cspViolations")]
+    # a case page, its files and a volume in the reader (PDF.js), reached by following links
+    page.goto(xietong_server.url("/cases/"))
+    case_path = page.evaluate(
+        "[...document.querySelectorAll('a')].map(a => a.getAttribute('href'))"
+        ".find(h => /^\\/cases\\/\\d+\\/$/.test(h || ''))"
+    )
+    assert case_path, "no case listed"
+    for path in (case_path, case_path + "files/"):
+        page.goto(xietong_server.url(path))
+        page.wait_for_load_state("networkidle")
+        violations += [f"{path}: {v}" for v in page.evaluate("window.__cspViolations")]
+    volume = page.locator("a[href^='/volumes/']").first
+    if volume.count():
+        path = volume.get_attribute("href") or ""
+        page.goto(xietong_server.url(path))
+        page.wait_for_load_state("networkidle")
+        violations += [f"{path}: {v}" for v in page.evaluate("window.__cspViolations")]
     assert not refused, "\n".join(refused)
     assert not violations, "\n".join(violations)
     context.close()

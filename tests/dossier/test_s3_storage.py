@@ -111,3 +111,17 @@ def test_audio_on_s3_streams_ranges(city: City, s3_endpoint: str, s3_bucket: str
     client.force_login(city.u("gusu.police"))
     part = client.get(f"/evidence/{body['id']}/media", HTTP_RANGE="bytes=10-29")
     assert part.status_code == 206 and b"".join(part.streaming_content) == data[10:30]
+
+
+def test_the_s3_credentials_may_come_from_mounted_secret_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "id").write_text("AKIAFROMFILE\n")
+    (tmp_path / "secret").write_text("s3cr3t-from-file\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID_FILE", str(tmp_path / "id"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY_FILE", str(tmp_path / "secret"))
+    store = blobs.S3Blobs("s3://bucket/prefix?endpoint_url=http://127.0.0.1:1&region=cn-east-1")
+    assert store.storage.access_key == "AKIAFROMFILE"
+    assert store.storage.secret_key == "s3cr3t-from-file"

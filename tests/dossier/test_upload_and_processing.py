@@ -275,3 +275,37 @@ def test_search_page_needs_a_visible_case(city: City) -> None:
     outsider = Client()
     outsider.force_login(city.u("wuzhong.police"))
     assert "没有结果" in outsider.get("/search/?q=支付宝").content.decode()
+
+
+def test_a_full_disk_refuses_the_upload_with_507_and_the_same_upload_finishes_later(
+    city: City, scanned_pdf: bytes, settings: object
+) -> None:
+    """The copy into the store fails half-way (ENOSPC): 507 ``storage_full``, no torn copy left on
+    disk, no blob row, and the upload waits as it was, to be finished once there is room."""
+    from pathlib import Path
+    from unittest import mock
+
+    case_id = register_case(city)
+    police = api_for(city, "gusu.police")
+    started = police.post(
+        f"/api/v1/cases/{case_id}/uploads", {"filename": "卷.pdf", "size": len(scanned_pdf)}, format="json"
+    )
+    upload_id = started.json()["id"]
+    police.put(f"/api/v1/uploads/{upload_id}?offset=0", scanned_pdf, content_type="application/octet-stream")
+    blobs_before = Blob.objects.count()
+
+    def disk_full(src: object, dst: object, length: int = 0) -> None:
+        dst.write(b"%PDF-torn")  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    with mock.patch("xietong.dossier.blobs.shutil.copyfileobj", side_effect=disk_full):
+        refused = police.post(f"/api/v1/uploads/{upload_id}/finish", {}, format="json")
+    assert refused.status_code == 507
+    assert refused.json()["code"] == "storage_full" and "存储空间已满" in refused.json()["message"]
+    assert Blob.objects.count() == blobs_before
+    assert not list(Path(settings.XIETONG_BLOB_ROOT).rglob("*.tmp"))  # type: ignore[attr-defined]
+    assert Upload.objects.get(pk=upload_id).status == "receiving"
+
+    done = police.post(f"/api/v1/uploads/{upload_id}/finish", {}, format="json")
+    assert done.status_code == 201, done.content
+    assert Volume.objects.filter(case_id=case_id).count() == 1

@@ -12,6 +12,7 @@ from xietong.dossier.models import PageView
 from xietong.orgs.models import User
 from xietong.quality import services
 from xietong.quality.models import Campaign, Defect, Finding, FindingStatus
+from xietong.security.models import AuditEvent
 
 
 def _client(user: User) -> Client:
@@ -159,3 +160,5 @@ def test_results_pdf_downloads(setup: Setup) -> None:
     )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+    export = AuditEvent.objects.get(kind="export", user=setup.organiser)
+    assert export.what.startswith("评查结果：")

@@ -16,6 +16,7 @@ from tests.factories import City
 from tests.review.conftest import ReviewCase, quote_block
 from xietong.review import services
 from xietong.review.models import Report, ReportVersion
+from xietong.security.models import AuditEvent
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "review"
 
@@ -101,3 +102,5 @@ def test_who_may_export(city: City, review_case: ReviewCase, who: str, status: i
     report = report_with_quotes(city, review_case)
     response = signed_in(city, who).get(f"/cases/{report.case_id}/reports/{report.pk}/export.pdf")
     assert response.status_code == status
+    exported = AuditEvent.objects.filter(kind="export", user=city.u(who), case_id=report.case_id)
+    assert exported.count() == (1 if status == 200 else 0)  # a refused export is not an export

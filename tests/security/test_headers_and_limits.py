@@ -170,3 +170,18 @@ def test_weak_passwords_are_refused(city: City, password: str) -> None:
 def test_the_demo_and_test_passwords_pass_the_policy(city: City) -> None:
     validate_password(django_settings.XIETONG_DEMO_PASSWORD, user=city.u("gusu.police"))
     validate_password(PASSWORD, user=city.u("gusu.police"))
+
+
+def test_the_api_goes_on_without_limits_when_their_redis_is_down(city: City, settings: Any) -> None:
+    """A cache outage must not become a platform outage: the call is served, the outage logged."""
+    settings.CACHES = {  # nothing listens on port 1
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.XIETONG_API_RATES = {"user": "2/min", "anon": "2/min"}
+    client = APIClient()
+    client.force_authenticate(city.u("gusu.police"))
+    assert [client.get("/api/v1/me").status_code for _ in range(4)] == [200, 200, 200, 200]
+    assert [APIClient().get("/api/v1/deadlines/rules").status_code for _ in range(3)] == [200, 200, 200]

@@ -11,7 +11,7 @@ from django.test import Client
 
 from tests.factories import PASSWORD, City, UserFactory
 from xietong.security import services, totp
-from xietong.security.models import TotpDevice
+from xietong.security.models import AuditEvent, TotpDevice
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
 
@@ -102,6 +102,9 @@ def test_five_wrong_codes_sign_the_person_out(city: City, enforced: None) -> Non
     assert response.status_code == 302
     assert response["Location"] == "/login/"
     assert client.get("/").status_code == 302
+    logged = list(AuditEvent.objects.filter(user=city.u("gusu.procu_leader")).order_by("at", "pk"))
+    assert [e.kind for e in logged] == ["totp_failure"] * 4 + ["totp_lockout"]
+    assert logged[0].address == "127.0.0.1" and logged[0].unit_name == city.u("gusu.procu_leader").unit.name
 
 
 def test_a_confirmed_device_is_replaced_only_by_an_administrator(city: City) -> None:

@@ -25,6 +25,8 @@ from xietong.analytics.selectors import DIMENSIONS, DURATION_FIELDS, OUTCOME_LAB
 from xietong.cases.procedure import STAGE_LABELS
 from xietong.errors import ValidationFailed
 from xietong.orgs.models import Level, Region, User
+from xietong.security.models import AuditKind
+from xietong.security.services import audit_record
 from xietong.web.views import _me, _redirect, domain_errors
 
 TREND_MONTHS = 36
@@ -203,7 +205,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(month=_month(request.GET["month"]))
     qs = qs.select_related("case", "town", "county").order_by("-registered_on", "-pk")
     if request.GET.get("format") == "xlsx":
-        return _xlsx_response("案件清单", _CASE_COLUMNS, (_case_row(f) for f in qs[:100_000]), filters)
+        return _xlsx_response(
+            request, "案件清单", _CASE_COLUMNS, (_case_row(f) for f in qs[:100_000]), filters
+        )
     page = Paginator(qs, CASE_PAGE).get_page(request.GET.get("page"))
     for fact in page:
         fact.stage_label = STAGE_LABELS.get(fact.stage, fact.stage)  # type: ignore[attr-defined, call-overload]
@@ -253,12 +257,15 @@ def _case_row(f: CaseFact) -> dict[str, Any]:
     }
 
 
-def _xlsx_response(title: str, columns: list[tuple[str, str]], rows: Any, filters: Filters) -> HttpResponse:
+def _xlsx_response(
+    request: HttpRequest, title: str, columns: list[tuple[str, str]], rows: Any, filters: Filters
+) -> HttpResponse:
     note = "查询条件：" + ("；".join(f"{k}={v}" for k, v in filters.as_params().items()) or "全部")
     body = export.xlsx(title=title, columns=columns, rows=rows, note=note)
     response = HttpResponse(body, content_type=XLSX)
     stamp = timezone.localdate().strftime("%Y%m%d")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(title)}-{stamp}.xlsx"
+    audit_record(request, kind=AuditKind.EXPORT, what=f"导出表格：{title}", detail=filters.as_params())
     return response
 
 
@@ -288,7 +295,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     rows = selectors.grouped(in_year, dimension)
     if request.GET.get("format") == "xlsx":
         title = f"{year}年案件统计（按{REPORT_DIMENSIONS[dimension]}）"
-        return _xlsx_response(title, INDICATORS, rows, filters)
+        return _xlsx_response(request, title, INDICATORS, rows, filters)
     durations = [selectors.duration_histogram(in_year, field) for field in DURATION_FIELDS]
     return render(
         request,
@@ -331,8 +338,9 @@ def query(request: HttpRequest) -> HttpResponse:
     rows = selectors.grouped(facts, group) if ran and group else []
     if request.GET.get("format") == "xlsx":
         if group:
-            return _xlsx_response(f"查询结果（按{DIMENSIONS[group][1]}）", INDICATORS, rows, filters)
+            return _xlsx_response(request, f"查询结果（按{DIMENSIONS[group][1]}）", INDICATORS, rows, filters)
         return _xlsx_response(
+            request,
             "查询结果",
             _CASE_COLUMNS,
             (_case_row(f) for f in facts.select_related("case", "town", "county")[:100_000]),
@@ -449,6 +457,9 @@ def annual(request: HttpRequest) -> HttpResponse:
         year = _year(request)
         county = Filters.parse(request.GET).county
         body = annual_report_pdf(user=user, year=year, county_id=county)
+        audit_record(
+            request, kind=AuditKind.EXPORT, what=f"{year}年度刑事犯罪实证分析报告", detail={"county": county}
+        )
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = (
             f"inline; filename*=UTF-8''{_quote(f'{year}年度刑事犯罪实证分析报告')}.pdf"

@@ -124,7 +124,13 @@ def drop_database(server: str, name: str) -> None:
 
 
 def run_in_throwaway_database(
-    *, bench: str, args: list[str], server: str, keep: bool, write: Write
+    *,
+    bench: str,
+    args: list[str],
+    server: str,
+    keep: bool,
+    write: Write,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run ``xietong bench BENCH ARGS`` in a child process whose DATABASE_URL is a fresh PostgreSQL
     database (migrated by the child), relay its output, drop the database, return its JSON result."""
@@ -144,6 +150,7 @@ def run_in_throwaway_database(
         "XIETONG_LEDGER_ENABLED": "1",
         "XIETONG_LEDGER_KEY_FILE": str(key_dir / f"{name}.pem"),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     cmd = [sys.executable, "-m", "xietong", "bench", bench, *args, "--inner-result", str(result_path)]
     write(f"# database {name} (throwaway, PostgreSQL at {server.rsplit('@', 1)[-1]})")

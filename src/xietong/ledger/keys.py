@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
@@ -22,6 +23,13 @@ def _load_or_create(path: Path) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise TypeError(f"{path} is not an Ed25519 private key")
         return key
+    if not settings.XIETONG_LEDGER_KEY_CREATE:
+        # Production: a worker on a new machine that made its own key would sign tree heads nobody
+        # can verify against the published key. The key is made once and copied, never made here.
+        raise ImproperlyConfigured(
+            f"账本签名密钥 {path} 不存在：请从已有节点复制该文件（或首次部署时在一台机器上设置 "
+            "XIETONG_LEDGER_KEY_CREATE=1 运行一次 xietong ledger integrate 生成）"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(

@@ -21,6 +21,8 @@ from xietong.errors import ValidationFailed
 from xietong.instruments.models import Instrument
 from xietong.quality import draw, selectors, services, standards
 from xietong.quality.models import CampaignStatus, ReviewStatus
+from xietong.security.models import AuditKind
+from xietong.security.services import audit_record
 from xietong.web.views import _me, domain_errors
 
 
@@ -234,6 +236,7 @@ def campaign_results(request: HttpRequest, campaign_id: int) -> HttpResponseBase
     report = export.campaign_report(campaign=campaign)
     if request.GET.get("format") == "pdf":
         response = HttpResponse(report.pdf(), content_type="application/pdf")
+        audit_record(request, kind=AuditKind.EXPORT, what=f"评查结果：{report.filename}"[:200])
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{export.quote(report.filename)}"
         return response
     return render(

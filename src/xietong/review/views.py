@@ -25,6 +25,8 @@ from xietong.errors import DomainError, NotFound, ValidationFailed
 from xietong.review import export, selectors, services
 from xietong.review.models import Report, ReportKind
 from xietong.review.templates_catalog import QUOTE_SECTION, Kind
+from xietong.security.models import AuditKind
+from xietong.security.services import audit_record
 from xietong.web.views import _me, domain_errors
 
 View = Callable[..., HttpResponseBase]
@@ -163,6 +165,13 @@ def _export(request: HttpRequest, case_id: int, report_id: int, ext: str) -> Htt
         data = export.report_pdf(ctx)
         content_type = "application/pdf"
     response = HttpResponse(data, content_type=content_type)
+    audit_record(
+        request,
+        kind=AuditKind.EXPORT,
+        what=f"审查报告：{ctx.filename(ext)}",
+        case_id=case_id,
+        detail={"report": report_id, "version": number, "format": ext},
+    )
     response["Content-Disposition"] = content_disposition_header(True, ctx.filename(ext)) or "attachment"
     response["Cache-Control"] = "private, no-store"
     return response

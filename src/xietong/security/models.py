@@ -23,3 +23,35 @@ class TotpDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {'已启用' if self.confirmed_at else '待绑定'}"
+
+
+class AuditKind(models.TextChoices):
+    EXPORT = "export", "导出"
+    TOTP_FAILURE = "totp_failure", "动态口令错误"
+    TOTP_LOCKOUT = "totp_lockout", "动态口令连续错误，强制退出"
+
+
+class AuditEvent(models.Model):
+    """What the ledger does not hold because it is not an act on a case, yet an auditor asks for:
+    every export of data out of the platform (reports, spreadsheets, documents) and every failed
+    second factor. File views have their own logs (``dossier.PageView``, ``EvidenceView``,
+    ``instruments.InstrumentView``, ``library.RecordView``). Rows are only ever added."""
+
+    kind = models.CharField("类别", max_length=20, choices=AuditKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name="用户"
+    )
+    unit_name = models.CharField("单位", max_length=100, blank=True)
+    what = models.CharField("内容", max_length=200)
+    case_id = models.BigIntegerField("案件", null=True, blank=True)
+    detail = models.JSONField("参数", default=dict, blank=True)
+    address = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    at = models.DateTimeField("时间", db_index=True)
+
+    class Meta:
+        verbose_name = "安全审计事件"
+        verbose_name_plural = "安全审计事件"
+        indexes = [models.Index(fields=["kind", "at"]), models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.user_id} {self.what} @ {self.at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,5 @@
-"""Two-factor sign-in: enrolment and verification of a TOTP authenticator.
+"""Two-factor sign-in: enrolment and verification of a TOTP authenticator; and the security audit
+log of exports and failed second factors (``audit_record``).
 
 Who needs it: a person holding any duty of ``XIETONG_2FA_DUTIES`` (by default the duties that may
 seal instruments or approve them: 承办人, 书记员, 社区矫正工作人员, 部门负责人, 分管领导, and 系统管理员),
@@ -9,16 +10,18 @@ logins stay one step.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from xietong.errors import NotAllowed, ValidationFailed
 from xietong.keywrap import KeyWrap
 from xietong.orgs.models import User
 from xietong.security import totp
-from xietong.security.models import TotpDevice
+from xietong.security.models import AuditEvent, TotpDevice
 
 ISSUER = "协同平台"
 
@@ -90,3 +93,29 @@ def totp_reset(*, admin: User, user_id: int) -> None:
     if not admin.has_duty("admin"):
         raise NotAllowed("只有系统管理员可以重置动态口令", code="duty_required")
     TotpDevice.objects.filter(user_id=user_id).delete()
+
+
+def audit_record(
+    request: HttpRequest | None,
+    *,
+    kind: str,
+    what: str,
+    user: User | None = None,
+    case_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """One row of the security audit log (exports, failed second factors): who, from where, what,
+    when. Written outside the caller's transaction's fate only in the sense that callers write it
+    before they answer; an export that fails to render is not logged as exported."""
+    who = user if user is not None else getattr(request, "user", None)
+    person = who if isinstance(who, User) else None
+    return AuditEvent.objects.create(
+        kind=kind,
+        user=person,
+        unit_name=person.unit.name if person is not None and person.unit is not None else "",
+        what=what[:200],
+        case_id=case_id,
+        detail=detail or {},
+        address=(request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+        at=timezone.now(),
+    )

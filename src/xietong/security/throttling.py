@@ -9,16 +9,24 @@ test) can change them without a restart of the class definitions.
   views themselves need no change.
 
 The counters live in Django's cache: per process with the default local-memory cache, shared
-between ASGI nodes when ``XIETONG_CACHE_REDIS`` is set.
+between ASGI nodes when ``XIETONG_CACHE_REDIS`` is set. When that Redis is down the limits are not
+applied (the request goes on, the outage is logged): refusing every call of every agency because a
+counter cannot be read would turn a cache outage into a platform outage.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.request import Request
+
+logger = logging.getLogger(__name__)
+_last_warning = 0.0
 
 
 class _SettingsRate:
@@ -42,7 +50,20 @@ class _SettingsRate:
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[attr-defined]
-        return bool(super().allow_request(request, view))  # type: ignore[misc]
+        try:
+            return bool(super().allow_request(request, view))  # type: ignore[misc]
+        except (OSError, RedisError) as exc:  # the counters' Redis is down: fail open, say so
+            _warn_cache_down(exc)
+            return True
+
+
+def _warn_cache_down(exc: BaseException) -> None:
+    """Once a minute per process, not once per request."""
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning > 60:
+        _last_warning = now
+        logger.error("API rate limits not applied: their cache is unavailable (%s)", exc)
 
 
 class UserRateThrottle(_SettingsRate, throttling.UserRateThrottle):

@@ -15,6 +15,7 @@ from xietong.errors import DomainError
 from xietong.orgs.models import User
 from xietong.security import services
 from xietong.security.middleware import mark_two_factor_passed
+from xietong.security.models import AuditKind
 
 MAX_FAILURES = 5
 _FAILURES_KEY = "_xietong_2fa_failures"
@@ -44,7 +45,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             failures = int(request.session.get(_FAILURES_KEY, 0)) + 1
             request.session[_FAILURES_KEY] = failures
-            if failures >= MAX_FAILURES:
+            locked = failures >= MAX_FAILURES
+            services.audit_record(
+                request,
+                kind=AuditKind.TOTP_LOCKOUT if locked else AuditKind.TOTP_FAILURE,
+                what=f"动态口令错误（第 {failures} 次）：{exc.code}",
+                detail={"failures": failures, "code": exc.code},
+            )
+            if locked:
                 from django.contrib.auth import logout
 
                 logout(request)

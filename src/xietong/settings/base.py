@@ -92,8 +92,33 @@ TEMPLATES = [
     },
 ]
 
+
+def use_connection_pool(db: dj_database_url.DBConfig) -> None:
+    """A bounded pool of PostgreSQL connections per process (psycopg_pool, Django's "pool" option).
+
+    Under ASGI every concurrent request runs its synchronous part on a thread of its own, and with
+    kept connections each such thread holds one: a few hundred users exhausted PostgreSQL's
+    max_connections ("too many clients", found by `xietong bench load`). With the pool a process
+    never holds more than XIETONG_DB_POOL_MAX connections; a request waits for one (up to
+    XIETONG_DB_POOL_TIMEOUT seconds, then 503) instead of failing, and each connection is checked
+    as it is taken, so a restarted database costs no request. Django requires CONN_MAX_AGE = 0."""
+    db["CONN_MAX_AGE"] = 0
+    db["CONN_HEALTH_CHECKS"] = True  # with a pool: Django makes it check each connection as it is taken
+    db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("XIETONG_DB_POOL_MIN", 2),
+        "max_size": env_int("XIETONG_DB_POOL_MAX", 10),
+        "timeout": env_int("XIETONG_DB_POOL_TIMEOUT", 20),
+    }
+
+
 _default_db = f"sqlite:///{XIETONG_HOME / 'xietong.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+# Kept connections are checked before each request reuses them (CONN_HEALTH_CHECKS), so after the
+# database restarts or fails over the next request reconnects instead of failing on a dead socket.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue on busy_timeout instead of failing half-way through a transaction.
@@ -104,6 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("XIETONG_TEST_SQLITE", "") or None}
+elif env_bool("XIETONG_DB_POOL", False):  # on by default in settings.prod
+    use_connection_pool(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
@@ -198,11 +225,12 @@ SESSION_COOKIE_AGE = env_int("XIETONG_SESSION_IDLE_HOURS", 8) * 3600
 XIETONG_SESSION_TOUCH_SECONDS = env_int("XIETONG_SESSION_TOUCH_SECONDS", 300)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Content-Security-Policy (xietong.security.headers). Scripts and styles from the platform only;
-# 'unsafe-inline' stays until the templates' inline handlers move to static files (docs/security.md).
+# Content-Security-Policy (xietong.security.headers). Scripts from the platform's static files only:
+# no inline script or handler (behaviours are data attributes read by web/app.js). Inline styles stay
+# allowed ('unsafe-inline' for style-src: style attributes in templates, and htmx's indicator style).
 XIETONG_CSP = env_str(
     "XIETONG_CSP",
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
     "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'",
@@ -233,7 +261,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background jobs: a queue table in the platform database (django-tasks-db). Embedded: a worker
-# thread in the server process; production: `xietong db_worker` on any number of machines.
+# thread in the server process; production: `xietong job-worker` on any number of machines.
 TASK_QUEUES = ["default", "dossier"]  # dossier: rendering and OCR, which may get workers of their own
 TASKS = {
     "default": {
@@ -246,6 +274,11 @@ XIETONG_BLOB_ROOT = Path(env_str("XIETONG_BLOB_ROOT", str(XIETONG_HOME / "blobs"
 # Empty: files under XIETONG_BLOB_ROOT. Production: s3://bucket/prefix?endpoint_url=https://…&region=…
 # (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or their *_FILE variants).
 XIETONG_STORAGE_URL = env_str("XIETONG_STORAGE_URL", "")
+# Files encrypted at rest (dossier.blobs.EncryptedBlobs), each under its own data key wrapped with
+# XIETONG_FILES_KEK (32 bytes, base64; demo: derived from SECRET_KEY). Off by default: most sites
+# encrypt the volume or use the object store's server-side encryption.
+XIETONG_FILES_ENCRYPTED = env_bool("XIETONG_FILES_ENCRYPTED", False)
+XIETONG_FILES_KEK = env_str("XIETONG_FILES_KEK", "")
 
 # The channel layer of the courtroom's screens and the live alerts: in-memory (one ASGI process) by
 # default; Redis for several ASGI nodes and for workers that push alerts from other machines
@@ -266,6 +299,8 @@ CHANNEL_LAYERS = (
 XIETONG_WS_ECHO = env_bool("XIETONG_WS_ECHO", False)
 
 # The ledger's signing key for Merkle tree heads (Ed25519, PEM). Generated on first use if absent.
+# Made on first use in the embedded default; production (settings.prod) refuses to make one.
+XIETONG_LEDGER_KEY_CREATE = env_bool("XIETONG_LEDGER_KEY_CREATE", True)
 XIETONG_LEDGER_KEY_FILE = Path(
     env_str("XIETONG_LEDGER_KEY_FILE", str(XIETONG_HOME / "keys" / "ledger_ed25519.pem"))
 )

@@ -9,7 +9,7 @@ environment is required: the embedded demo key is refused here.
 from django.core.exceptions import ImproperlyConfigured
 
 from xietong.settings.base import *  # noqa: F403
-from xietong.settings.base import SECRET_KEY
+from xietong.settings.base import DATABASES, SECRET_KEY, use_connection_pool
 from xietong.settings.env import env_bool, env_int, env_str
 
 DEBUG = False
@@ -33,5 +33,10 @@ if _proxy:
     SECURE_PROXY_SSL_HEADER = (_name, _value or "https")
 # /healthz is probed by the load balancer over plain HTTP on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# PostgreSQL through a bounded pool of connections per process (base.use_connection_pool).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("XIETONG_DB_POOL", True):
+    use_connection_pool(DATABASES["default"])
+# The ledger's signing key is copied to each machine, never made by the first process that misses it.
+XIETONG_LEDGER_KEY_CREATE = env_bool("XIETONG_LEDGER_KEY_CREATE", False)
 # Two-factor sign-in for sealing and leadership duties (xietong.security): on in production.
 XIETONG_2FA_ENFORCED = env_bool("XIETONG_2FA_ENFORCED", True)

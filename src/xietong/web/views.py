@@ -3,6 +3,7 @@ service; every read goes through a permission-scoped selector."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,10 +17,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xietong import faults
 from xietong.cases import deadlines, selectors, services
 from xietong.cases.api import parse_deadline_query
 from xietong.cases.clocks import compute
@@ -269,6 +272,18 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django calls this inside the ``except`` that caught the error, so the error is at hand: a
+    fault of the machinery (``xietong.faults``) gets its own status and message, rendered without
+    the database (the page's frame would read the session and the user's alerts)."""
+    fault = faults.classify(sys.exc_info()[1])
+    if fault is not None:
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(fault.as_dict(), status=fault.status)
+        else:
+            html = render_to_string("web/fault.html", {"fault": fault})
+            response = HttpResponse(html, status=fault.status)
+        response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        return response
     return render(
         request,
         "web/error.html",

@@ -35,6 +35,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "analytics": ("xietong.bench.analytics", "postgresql"),
     "rules": ("xietong.bench.rules", "postgresql"),
     "exchange": ("xietong.bench.exchange", "postgresql"),  # the event feed: webhooks, broker
+    "load": ("xietong.bench.load", "postgresql"),  # Locust against the production stack, and a soak
+    "faults": ("xietong.bench.faults", "cluster"),  # fault drills, on a PostgreSQL cluster of their own
 }
 
 # Options handed on to the child process that runs inside the throwaway database: (dest, flag).
@@ -67,6 +69,13 @@ _FORWARDED = (
     ("live_inline", "--live-inline"),
     ("workers", "--workers"),
     ("import_cases", "--import-cases"),
+    ("steps", "--steps"),
+    ("soak_minutes", "--soak-minutes"),
+    ("soak_users", "--soak-users"),
+    ("nodes", "--nodes"),
+    ("redis", "--redis"),
+    ("outage", "--outage"),
+    ("drills", "--drills"),
 )
 
 
@@ -153,6 +162,27 @@ class Command(BaseCommand):
         group.add_argument(
             "--import-cases", type=int, default=None, help="standard data packages imported (20,000)"
         )
+        group = parser.add_argument_group("load")
+        group.add_argument(
+            "--steps", default=None, help="users:seconds,… of the ramp (default 20:90,…,200:90)"
+        )
+        group.add_argument(
+            "--soak-minutes", type=float, default=None, help="minutes of the soak (30; 0: none)"
+        )
+        group.add_argument(
+            "--soak-users", type=int, default=None, help="users in the soak (the best held step)"
+        )
+        group.add_argument("--nodes", type=int, default=None, help="ASGI processes (2)")
+        group.add_argument(
+            "--redis", default=None, help="Redis for throttles and channels (redis://127.0.0.1:6379/0)"
+        )
+        group = parser.add_argument_group("faults")
+        group.add_argument("--outage", type=float, default=None, help="seconds the database stays down (8)")
+        group.add_argument(
+            "--drills",
+            default=None,
+            help="only these drills, comma-separated: job-worker,integrator,database,redis,disk,slow-clients",
+        )
         group = parser.add_argument_group("sentencing")
         group.add_argument(
             "--data", default=None, help="directory with cases.jsonl.gz (default: the shared dev set)"
@@ -183,6 +213,15 @@ class Command(BaseCommand):
                 forwarded.append(flag)
             elif value not in (None, False):
                 forwarded += [flag, str(value)]
+        if where == "cluster":
+            from xietong.bench import faults
+
+            try:
+                result = faults.run_outer(forwarded, self.stdout.write)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
         if where == "database" and options["sqlite"]:
             try:
                 result = bulk.run_in_throwaway_sqlite(bench=name, args=forwarded, write=self.stdout.write)

@@ -4,6 +4,8 @@
 // one-time code and reconnects with the token it is given.
 (function () {
   "use strict";
+  var court = document.getElementById("court").dataset;
+  window.COURT = { hearing: Number(court.hearing), role: court.role || "", screen: court.screen === "1" };
   var C = window.COURT, ws = null, retry = 500, state = {}, version = 0, presenter = "";
   var $ = function (id) { return document.getElementById(id); };
   var tokenKey = "court-screen-" + C.hearing;
