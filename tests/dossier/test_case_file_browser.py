@@ -71,6 +71,7 @@ def test_upload_catalogue_transfer_search_quote_export(
 
     # Fix the catalogue in the reader.
     police.click("#volumes a:has-text('阅卷')")
+    police.wait_for_load_state("load")  # htmx has taken over the form (else it is sent as a plain GET)
     if not police.locator(".catalogue-form").is_visible():
         police.locator("#catalogue details summary").click()
     rows = police.locator(".catalogue-form .cat-row")
