@@ -317,8 +317,7 @@ def drill_redis(
     time.sleep(10)
     during = traffic.api.statuses - before
     served = len(traffic.ok_times) - ok_before
-    restarted = start_redis(stack.workdir, redis_port)
-    stack.processes.append(restarted)
+    start_redis(stack, redis_port)
     time.sleep(3)
     failed = sum(n for label, n in during.items() if not label.startswith(("2",)))
     passed = failed == 0 and served > 0
@@ -481,16 +480,15 @@ def upload(api: Api, case_id: int, data: bytes, *, title: str) -> int | None:
     return int(done.json()["id"]) if done is not None and done.status_code == 201 else None
 
 
-def start_redis(workdir: Path, port: int) -> Process:
+def start_redis(stack: Stack, port: int) -> Process:
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    process = Process(
-        f"redis:{port}",
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        workdir / f"redis-{port}.log",
+    process = stack.spawn(
+        Process(
+            f"redis:{port}",
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stack.workdir / f"redis-{port}.log",
+        )
     )
-    handle = process.log.open("ab")
-    process.proc = subprocess.Popen(process.argv, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
-    handle.close()
     for _ in range(50):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -549,8 +547,7 @@ def run(options: dict[str, Any], write: Write) -> dict[str, Any]:
     redis_port = free_port()
     stack = Stack(workdir=workdir, nodes=2, redis_url=f"redis://127.0.0.1:{redis_port}/0")
     workdir.mkdir(parents=True, exist_ok=True)
-    redis = start_redis(workdir, redis_port)
-    stack.processes.append(redis)
+    redis = start_redis(stack, redis_port)
     results: dict[str, Any] = {}
     traffic: Traffic | None = None
     try:

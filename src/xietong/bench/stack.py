@@ -94,7 +94,8 @@ class Stack:
             **self.extra_env,
         }
 
-    def _spawn(self, process: Process) -> Process:
+    def spawn(self, process: Process) -> Process:
+        """Start ``process`` with the stack's environment, its output in its log; it dies with us."""
         handle = process.log.open("ab")
         process.proc = subprocess.Popen(  # noqa: S603 (our venv's programs, our arguments)
             process.argv,
@@ -117,15 +118,15 @@ class Stack:
             self.workdir / f"asgi-{port}.log",
         )
         self.urls.append(f"http://127.0.0.1:{port}")
-        return self._spawn(process)
+        return self.spawn(process)
 
     def start_worker(self) -> Process:
         cmd = [sys.executable, "-m", "xietong", "worker", "--interval", "1"]
-        return self._spawn(Process("worker", cmd, self.workdir / "worker.log"))
+        return self.spawn(Process("worker", cmd, self.workdir / "worker.log"))
 
     def start_job_worker(self, queue: str) -> Process:
         cmd = [sys.executable, "-m", "xietong", "job-worker", "--queue-name", queue, "--interval", "1"]
-        return self._spawn(Process(f"jobs:{queue}", cmd, self.workdir / f"jobs-{queue}.log"))
+        return self.spawn(Process(f"jobs:{queue}", cmd, self.workdir / f"jobs-{queue}.log"))
 
     def start(self, *, queues: tuple[str, ...] = ("default", "dossier"), timeout: float = 90) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)

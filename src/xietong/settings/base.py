@@ -298,8 +298,8 @@ CHANNEL_LAYERS = (
 # `bench courtroom` only: a bare echo socket on the same stack, its baseline.
 XIETONG_WS_ECHO = env_bool("XIETONG_WS_ECHO", False)
 
-# The ledger's signing key for Merkle tree heads (Ed25519, PEM). Generated on first use if absent.
-# Made on first use in the embedded default; production (settings.prod) refuses to make one.
+# The ledger's signing key for Merkle tree heads (Ed25519, PEM). Made on first use if absent in the
+# embedded default; production (settings.prod) refuses to make one.
 XIETONG_LEDGER_KEY_CREATE = env_bool("XIETONG_LEDGER_KEY_CREATE", True)
 XIETONG_LEDGER_KEY_FILE = Path(
     env_str("XIETONG_LEDGER_KEY_FILE", str(XIETONG_HOME / "keys" / "ledger_ed25519.pem"))
