@@ -84,6 +84,12 @@ def test_recommendation_is_read_from_the_facts() -> None:
     assert recommendation("建议判处被告人有期徒刑一年至一年六个月，并处罚金") == math.sqrt(12 * 18)
     assert recommendation("建议对被告人判处无期徒刑") == 300.0
     assert recommendation("公诉机关认为被告人构成盗窃罪") is None
+    court = "公诉机关关于对被告人王某判处有期徒刑六个月至一年二个月的量刑意见，本院予以采纳"
+    assert recommendation(court) == math.sqrt(6 * 14)
+    assert recommendation("建议判处六个月以上，一年以下有期徒刑，并处罚金") == math.sqrt(6 * 12)
+    # the defence's wish and an earlier conviction are not the prosecution's recommendation
+    assert recommendation("辩护人建议对被告人判处有期徒刑六个月并适用缓刑") is None
+    assert recommendation("被告人曾因盗窃罪被判处有期徒刑一年，建议从重处罚") is None
 
 
 def test_peers_are_the_same_charge_nearest_in_amount_without_the_case_itself() -> None:

@@ -7,9 +7,12 @@ imported into a collection of their own and ranked for the query's facts; NDCG@1
 ``metrics.py`` does. The candidates' charges are read from their own judgment result
 (``extract.charges`` over 判决结果), never from the labels nor from the query's ``crime`` field. The
 library's charge model (``ranking.ChargeModel``) learns from every candidate of every query once —
-the library of many collections that the product has — while ranking stays within each query's own
-collection. What is indexed of a judgment is what an import indexes (``services.index_text``). The final
-ranking is also run through the product itself (``through_product``: ``library import`` of each
+the library of many collections that the product has — and from the real judgments the product ships
+as its demo library (``library/data/judgments.jsonl.gz``: 450 judgments no LeCaRD query labels, and
+184 dev candidates, counted once), while ranking stays within each query's own collection. Nothing of
+it is a label: every judgment teaches only the charges of its own result. What is indexed of a
+judgment is what an import indexes (``services.index_text``). The final ranking is also run through
+the product itself (``through_product``: ``library import`` of the shipped judgments and of each
 query's candidates into its own collection, then ``selectors.similar_cases``). Every
 step of the method is scored in the same run next to a plain BM25 over jieba tokens and the
 published baselines. Parameters are then chosen on one half of the queries and scored on the other
@@ -41,6 +44,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from xietong.library import data as library_data
 from xietong.library import extract, ranking
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "lecard" / "dev"
@@ -54,14 +58,17 @@ SEED = 20240611
 DOCS, QUICK_DOCS, QUERIES, QUICK_QUERIES = 100_000, 10_000, 100, 30
 
 # Ablation: each step adds one mechanism to the one before (the last is the product's ranking);
-# "only" rows take one mechanism away from the last.
-STEPS: tuple[tuple[str, ranking.Config, bool], ...] = (  # (name, config, with the library's ChargeModel)
-    ("BM25（jieba 分词，基线）", ranking.Config(use_charges=False), False),
-    ("+ 近邻判决罪名投票", ranking.Config(named_charges=False), False),
-    ("+ 查询中写明的罪名", ranking.Config(), False),
-    ("仅全库罪名模型（无近邻投票）", ranking.Config(vote_depth=0), True),
-    ("+ 全库罪名模型（投票与模型混合）", ranking.Config(), True),
+# "only" rows take one mechanism away from the last. The charge model learns from "candidates" (every
+# query's candidates once) or from the whole "library" (those and the judgments the product ships).
+STEPS: tuple[tuple[str, ranking.Config, str], ...] = (  # (name, config, charge model)
+    ("BM25（jieba 分词，基线）", ranking.Config(use_charges=False), "none"),
+    ("+ 近邻判决罪名投票", ranking.Config(named_charges=False), "none"),
+    ("+ 查询中写明的罪名", ranking.Config(), "none"),
+    ("+ 罪名模型（仅学候选判决）", ranking.Config(), "candidates"),
+    ("仅全库罪名模型（无近邻投票）", ranking.Config(vote_depth=0), "library"),
+    ("+ 全库罪名模型（含随产品发布的判决）", ranking.Config(), "library"),
 )
+SHIPPED = Path(library_data.__path__[0]) / "judgments.jsonl.gz"  # the demo library's real judgments
 GRID_WEIGHTS = (1.0, 2.0, 3.0)  # charge_weight
 GRID_MODEL = (1.0, 2.0, 4.0)  # model_weight
 
@@ -141,11 +148,20 @@ def average_precision(ranked: Sequence[str], labels: dict[str, int]) -> float:
     return total / hits if hits else 0.0
 
 
-def library_model(queries: Sequence[Query]) -> ranking.ChargeModel:
-    """The charge model of the "library": every candidate of every query, once (charges from each
-    judgment's own result, as an import reads them)."""
+def shipped_docs(rows: dict[str, dict[str, Any]]) -> list[ranking.Doc]:
+    """The judgments the product ships as its demo library, less those already among the candidates
+    (same ``writId``): a user's library holds them beside whatever collections they import."""
+    seen = {r.get("writId") for r in rows.values()}
+    with gzip.open(SHIPPED, "rt", encoding="utf-8") as fh:
+        shipped = [json.loads(line) for line in fh]
+    return [to_doc(f"shipped-{i}", r) for i, r in enumerate(shipped) if r.get("writId") not in seen]
+
+
+def library_model(queries: Sequence[Query], extra: Sequence[ranking.Doc] = ()) -> ranking.ChargeModel:
+    """The charge model of the "library": every candidate of every query, once, and ``extra``
+    judgments (charges from each judgment's own result, as an import reads them)."""
     docs = {d.id: d for q in queries for d in q.docs}
-    return ranking.ChargeModel.build(docs[i] for i in sorted(docs))
+    return ranking.ChargeModel.build([docs[i] for i in sorted(docs)] + list(extra))
 
 
 def evaluate(
@@ -335,6 +351,8 @@ def through_product(
     from xietong.library.importer import library_import
 
     started = time.perf_counter()
+    # the demo library first, as ``demo load`` imports it: the library-wide charge model learns from it
+    library_import(path=SHIPPED, collection_name="lecard", workers=1)
     lines = 0
     with tempfile.TemporaryDirectory() as tmp:
         for q in queries:
@@ -383,12 +401,17 @@ def run(options: dict[str, Any], write: Callable[[str], Any]) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise SystemExit(str(exc)) from exc
     write(f"LeCaRD 开发集：{len(queries)} 个查询，{len(rows)} 篇候选判决（每个查询的候选各成一个库）")
-    model = library_model(queries)
-    write(f"全库罪名模型：{len(model)} 个罪名，{len(model.terms)} 个词（来自各候选判决的判决结果，不读标注）")
+    extra = shipped_docs(rows)
+    model = library_model(queries, extra)
+    models = {"none": None, "candidates": library_model(queries), "library": model}
+    write(
+        f"全库罪名模型：{len(model)} 个罪名，{len(model.terms)} 个词，学自各候选判决及随产品发布的 "
+        f"{len(extra)} 篇判决的判决结果（不读标注）"
+    )
     steps = []
     write(f"{'方法':<28}{'NDCG@10':>9}{'NDCG@30':>9}{'MAP':>8}")
-    for name, config, with_model in STEPS:
-        m = evaluate(queries, config, model if with_model else None)
+    for name, config, which in STEPS:
+        m = evaluate(queries, config, models[which])
         steps.append({"step": name, **m})
         write(f"{name:<28}{m['ndcg10']:>9.3f}{m['ndcg30']:>9.3f}{m['map']:>8.3f}")
     for name, m in PUBLISHED.items():
@@ -420,6 +443,7 @@ def run(options: dict[str, Any], write: Callable[[str], Any]) -> dict[str, Any]:
     return {
         "bench": "similar",
         "queries": len(queries),
+        "library_judgments": len(extra),
         "steps": steps,
         "final": final,
         "product": product,

@@ -134,36 +134,45 @@ def penalty_months(p: Penalty | None) -> float | None:
     return 0.0
 
 
-_REC = re.compile(r"建议[^。；]{0,40}?(?:判处|处以|量刑|幅度)[^。；]{0,80}")
+# the prosecution's recommendation: "建议判处…", "量刑建议…", "公诉机关关于…的量刑意见，本院予以采纳"
+_REC = re.compile(r"建议|量刑意见")
+_REC_PENALTY = re.compile(r"有期徒刑|拘役|管制|无期徒刑|死刑")
+_DEFENCE = re.compile(r"辩护|辩解|被告人[^，。；]{0,6}(?:请求|希望)")
+_EARLIER = re.compile(r"曾因|曾被|前科|刑满释放")  # an earlier conviction's term is not the recommendation
 _REC_TERM = re.compile(rf"(?:(?P<y>{_NUM})年)?零?(?:(?P<m>{_NUM})个?月)?")
 
 
 def recommendation(text: str) -> float | None:
-    """The prosecution's sentencing recommendation in months (geometric middle of its range), if stated."""
-    m = _REC.search(text)
-    if not m:
-        return None
-    clause = m.group()
-    if "死刑" in clause and "缓期" in clause:
-        return KIND_MONTHS["death_reprieve"]
-    if "死刑" in clause:
-        return KIND_MONTHS["death"]
-    if "无期徒刑" in clause:
-        return KIND_MONTHS["life"]
-    values = []
-    for t in _REC_TERM.finditer(clause):
-        if not (t.group("y") or t.group("m")):
+    """The prosecution's sentencing recommendation in months (geometric middle of its range), if
+    stated: the first sentence (up to 。 or ；) that speaks of a recommendation, names a penalty and is
+    neither the defence's nor about an earlier conviction. Courts follow it in most cases (Art. 201
+    CPL: in 认罪认罚 cases the court 一般应当采纳 it)."""
+    for m in re.finditer(r"[^。；]+", text):
+        clause = m.group()
+        if not (_REC.search(clause) and _REC_PENALTY.search(clause)):
             continue
-        y = cn_number(t.group("y")) if t.group("y") else 0.0
-        mo = cn_number(t.group("m")) if t.group("m") else 0.0
-        if y is None or mo is None:
+        if _DEFENCE.search(clause) or _EARLIER.search(clause):
             continue
-        months = y * 12 + mo
-        if 0 < months <= 300:
-            values.append(months)
-    if not values:
-        return None
-    return math.sqrt(min(values) * max(values))
+        if "死刑" in clause and "缓期" in clause:
+            return KIND_MONTHS["death_reprieve"]
+        if "死刑" in clause:
+            return KIND_MONTHS["death"]
+        if "无期徒刑" in clause:
+            return KIND_MONTHS["life"]
+        values = []
+        for t in _REC_TERM.finditer(clause):
+            if not (t.group("y") or t.group("m")):
+                continue
+            y = cn_number(t.group("y")) if t.group("y") else 0.0
+            mo = cn_number(t.group("m")) if t.group("m") else 0.0
+            if y is None or mo is None:
+                continue
+            months = y * 12 + mo
+            if 0 < months <= 300:
+                values.append(months)
+        if values:
+            return math.sqrt(min(values) * max(values))
+    return None
 
 
 _TERM = rf"{_NUM}年(?:零?{_NUM}个?月)?|{_NUM}个?月"
