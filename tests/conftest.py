@@ -27,11 +27,13 @@ def _no_inprocess_tasks(settings: object) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    """The API throttles count in the cache; each test starts with none spent."""
+def _fresh_rate_limits(settings: object) -> None:
+    """The API throttles count in the cache; each test starts with none spent. The leaders' figures
+    are kept there too (``analytics.memo``): in tests a change of the facts shows at once."""
     from django.core.cache import cache
 
     cache.clear()
+    settings.XIETONG_FACTS_MEMO_SECONDS = 0  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

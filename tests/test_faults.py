@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 from unittest import mock
 
+from botocore.exceptions import ClientError, EndpointConnectionError
 from django.db import InterfaceError, OperationalError
 from django.test import Client
 from rest_framework.test import APIClient
@@ -23,6 +24,16 @@ def test_a_lost_database_and_a_full_disk_are_told_apart_from_ordinary_errors() -
     assert faults.classify(OSError(errno.ENOSPC, "No space left on device")) is faults.STORAGE_FULL
     assert faults.classify(OSError(errno.ENOENT, "No such file")) is None
     assert faults.classify(ValueError("a bug")) is None
+    away = EndpointConnectionError(endpoint_url="http://s3.internal:9000/case-files")
+    assert faults.classify(away) is faults.STORAGE_UNAVAILABLE
+    slow = ClientError(
+        {"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject"
+    )
+    assert faults.classify(slow) is faults.STORAGE_UNAVAILABLE
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"
+    )
+    assert faults.classify(denied) is None  # a misconfiguration: a 500 for the administrator's log
     try:  # wrapped in another error, the cause still counts
         try:
             raise OSError(errno.ENOSPC, "No space left on device")

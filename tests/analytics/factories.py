@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from tests.factories import City
+from xietong.analytics.memo import facts_changed
 from xietong.analytics.models import CaseFact
 from xietong.cases.models import Case
 
@@ -55,4 +56,6 @@ def make_facts(city: City, rows: list[dict[str, Any]]) -> list[CaseFact]:
         facts.append(values)
     Case.objects.bulk_create(cases)
     made = [CaseFact(case_id=c.pk, **values) for c, values in zip(cases, facts, strict=True)]
-    return CaseFact.objects.bulk_create(made)
+    created = CaseFact.objects.bulk_create(made)
+    facts_changed()  # as the refresher does after writing facts
+    return created

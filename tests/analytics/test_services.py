@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 
 from tests.analytics.factories import make_facts
 from tests.cases.test_services_lifecycle import accept, act
 from tests.factories import City, register_case, register_input
-from xietong.analytics import services
+from xietong.analytics import memo, services
 from xietong.analytics.models import CaseFact, PersonFact, Population, TrendWarning
 from xietong.cases import services as services_cases
 from xietong.cases.models import Case, Clock
@@ -39,7 +40,9 @@ def judged_case(city: City) -> int:
 
 def test_refresh_derives_a_judged_case_and_its_suspects_once(city: City) -> None:
     case_id = judged_case(city)
+    generation = cache.get(memo.GENERATION_KEY)
     assert services.facts_refresh() == 1
+    assert cache.get(memo.GENERATION_KEY) != generation  # the leaders' figures computed before are stale
     fact = CaseFact.objects.get(pk=case_id)
     assert fact.outcome == "convicted" and fact.stage == "effective" and fact.in_custody
     assert round(fact.days_investigation or 0) == 20 and round(fact.days_review or 0) == 15

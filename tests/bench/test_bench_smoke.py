@@ -68,6 +68,15 @@ def test_ledger_verify_smoke(pg_server: str) -> None:
     assert _gone(result["database"]["name"], pg_server)
 
 
+def test_leaders_smoke(pg_server: str) -> None:
+    result = _bench("leaders", "--months", "2", "--per-month", "30", "--cases", "5", "--requests", "2")
+    assert result["bench"] == "leaders" and result["data"]["facts"] >= 5
+    for key in ("committee/dashboard", "committee/oversight", "kunshan_police_leader/oversight"):
+        row = result["figures"][key]
+        assert row["computed"]["n"] == row["kept"]["n"] == 2 and row["kept"]["p95_ms"] > 0
+    assert _gone(result["database"]["name"], pg_server)
+
+
 def test_pages_smoke(pg_server: str) -> None:
     result = _bench("pages", "--cases", "50", "--requests", "10", "--templates", "5")
     assert result["bench"] == "pages"

@@ -125,3 +125,39 @@ def test_the_s3_credentials_may_come_from_mounted_secret_files(
     store = blobs.S3Blobs("s3://bucket/prefix?endpoint_url=http://127.0.0.1:1&region=cn-east-1")
     assert store.storage.access_key == "AKIAFROMFILE"
     assert store.storage.secret_key == "s3cr3t-from-file"
+
+
+def test_an_upload_while_the_object_store_is_down_is_a_503_and_can_be_finished_later(
+    city: City, scanned_pdf: bytes, s3_endpoint: str, s3_bucket: str, settings: object
+) -> None:
+    """The store unreachable (a port where nothing listens): the finish is told 503
+    ``storage_unavailable`` with Retry-After, no volume is half-made, and once the store is back the
+    same upload finishes."""
+    from xietong import faults
+
+    case_id = register_case(city)
+    good_url = settings.XIETONG_STORAGE_URL  # type: ignore[attr-defined]
+    settings.XIETONG_STORAGE_URL = good_url.replace(s3_endpoint, f"http://127.0.0.1:{_free_port()}")  # type: ignore[attr-defined]
+    client = api_for(city, "gusu.police")
+    data = scanned_pdf
+    started = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        {"filename": "卷一.pdf", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+        format="json",
+    )
+    upload_id = started.json()["id"]
+    sent = client.put(
+        f"/api/v1/uploads/{upload_id}?offset=0",
+        data,
+        content_type="application/octet-stream",
+        HTTP_X_CHUNK_SHA256=hashlib.sha256(data).hexdigest(),
+    )
+    assert sent.status_code == 200, sent.content
+    down = client.post(f"/api/v1/uploads/{upload_id}/finish", {"title": "诉讼卷"}, format="json")
+    assert down.status_code == 503, down.content
+    assert down.json() == faults.STORAGE_UNAVAILABLE.as_dict() and down["Retry-After"]
+    assert not Volume.objects.filter(case_id=case_id).exists()
+    settings.XIETONG_STORAGE_URL = good_url  # type: ignore[attr-defined]
+    finished = client.post(f"/api/v1/uploads/{upload_id}/finish", {"title": "诉讼卷"}, format="json")
+    assert finished.status_code == 201, finished.content
+    assert Volume.objects.filter(case_id=case_id).count() == 1

@@ -103,3 +103,24 @@ def test_pages_answer_and_refuse_in_chinese(city: City, client: Client) -> None:
     page = client.get("/supervision/oversight/?family=prosecution_review&progress=0").content.decode()
     assert "按办案期限查询" in page and "单位指标" in page
     assert client.get("/supervision/oversight/?progress=abc").status_code == 400
+
+
+def test_the_clock_query_shows_a_leader_only_the_cases_his_unit_took_part_in(city: City) -> None:
+    """刑诉法第172条: 审查起诉 runs a month; a leader asks which cases have used any of it."""
+    from tests.cases.test_services_lifecycle import accept, act
+    from tests.factories import register_case
+    from xietong.supervision import oversight
+
+    case_id = register_case(city)
+    act(city, "gusu.police_leader", case_id, "transfer_for_prosecution")
+    accept(city, "gusu.procu", case_id)
+    query = oversight.ClockQuery(family="prosecution_review", progress=0)
+
+    def seen(who: str, **changes: object) -> set[int]:
+        asked = oversight.ClockQuery(**{**query.__dict__, **changes})  # type: ignore[arg-type]
+        return {hit.clock.case_id for hit in oversight.clocks_past(user=city.u(who), query=asked)}
+
+    assert case_id in seen("gusu.procu_leader") and case_id in seen("gusu.police_leader")
+    assert case_id not in seen("wuzhong.procu_leader")  # another district's procuratorate
+    gusu, wuzhong = city.counties["gusu"].region.pk, city.counties["wuzhong"].region.pk
+    assert case_id in seen("committee", county=gusu) and case_id not in seen("committee", county=wuzhong)

@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xietong import fastsql, tasks
-from xietong.analytics import derive, surveillance
+from xietong.analytics import derive, memo, surveillance
 from xietong.analytics.models import CaseFact, PersonFact, Population, SavedQuery, TrendWarning
 from xietong.cases.deadlines import PARTY_PERIODS
 from xietong.cases.models import Case, Clock, Party
@@ -100,7 +100,16 @@ def _refresh_batch(ids: Sequence[int]) -> int:
     # Once more after commit: two refreshers that each add one case of the same person see only
     # their own row inside their transactions; whichever marks last after committing sees both.
     _mark_repeaters(keys)
+    _facts_written()
     return len(facts)
+
+
+def _facts_written() -> None:
+    """Renew the facts generation now and again when the caller's transaction commits: a page
+    that computes its figures in between, from what was committed before, keeps them under the
+    new generation, and the second renewal retires them."""
+    memo.facts_changed()
+    transaction.on_commit(memo.facts_changed)
 
 
 def _mark_repeaters(keys: set[str]) -> None:
@@ -189,6 +198,7 @@ def population_load(text: str, *, source: str = "") -> int:
             unique_fields=["region", "year"],
             update_fields=["residents", "source"],
         )
+    _facts_written()  # rates per 10,000 residents read the population
     return len(rows)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xietong.analytics import export, selectors, services
+from xietong.analytics.memo import memo
 from xietong.analytics.models import CaseFact, SavedQuery, TrendWarning
 from xietong.analytics.selectors import DIMENSIONS, DURATION_FIELDS, OUTCOME_LABELS, PERIODS, Filters
 from xietong.cases.procedure import STAGE_LABELS
@@ -107,6 +108,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = Filters.parse(request.GET)
     year = _year(request)
     county, town = _area(filters)
+    today = timezone.localdate()
+    # every figure groups the facts the user sees: kept until they change (``memo``); the key is
+    # the user's view (the units he sees), so the leaders of one unit share them
+    figures = memo(
+        "dashboard",
+        (selectors.visible_unit_ids(user), filters, year, today),
+        lambda: _dashboard_figures(user, filters, year, county, today),
+    )
+    context = {
+        **figures,
+        "filters": filters,
+        "year": year,
+        "years": list(range(today.year, today.year - 10, -1)),
+        "county": county,
+        "town": town,
+        "level_label": "镇（街道）" if county else "区县",
+        "cases_url": _url("analytics:cases", **filters.as_params(), year=year),
+        "warnings": _area_warnings(user, county, town)[:8],
+    }
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _dashboard_figures(
+    user: User, filters: Filters, year: int, county: Region | None, today: date
+) -> dict[str, Any]:
     facts = selectors.facts_visible_to(user=user)
     scoped = filters.apply(facts)
     in_year = scoped.filter(month__year=year)
@@ -124,11 +150,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             if county
             else _url("analytics:dashboard", **base, county=r["id"])
         )
-    end = date(year, 12, 1) if year < timezone.localdate().year else timezone.localdate().replace(day=1)
+    end = date(year, 12, 1) if year < today.year else today.replace(day=1)
     trend = selectors.trend(
         scoped.filter(month__gte=services.months_back(end, TREND_MONTHS - 1), month__lte=end)
     )
-    last_complete = services.months_back(timezone.localdate().replace(day=1), 1)
+    last_complete = services.months_back(today.replace(day=1), 1)
     trend_end = min(end, last_complete)
     trends = selectors.charge_trends(dataclasses.replace(filters, charge="").apply(facts), end=trend_end)
     charges = selectors.grouped(in_year, "charge", limit=10)
@@ -138,18 +164,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     summary = selectors.summary(in_year)
     # A year still running is compared with the same days of the year before (上年同期).
-    today = timezone.localdate()
     to_date = year == today.year
     last_year_end = date(year - 1, 12, 31) if not to_date else _same_day_year_before(today)
     previous = scoped.filter(
         registered_on__gte=date(year - 1, 1, 1), registered_on__lte=last_year_end
     ).count()
-    context = {
-        "filters": filters,
-        "year": year,
-        "years": list(range(timezone.localdate().year, timezone.localdate().year - 10, -1)),
-        "county": county,
-        "town": town,
+    return {
         "summary": summary,
         "previous": previous,
         "previous_label": "上年同期" if to_date else "上年",
@@ -157,7 +177,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "regions": regions,
         "trends": trends,
         "trend_span": f"{services.months_back(trend_end, 59):%Y年%m月}至{trend_end:%Y年%m月}",
-        "level_label": "镇（街道）" if county else "区县",
         "charges": charges,
         "charts": {
             "trend": trend,
@@ -170,11 +189,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "durations": selectors.duration_histogram(in_year, "days_total"),
             "heat": selectors.hour_heat(in_year),
         },
-        "cases_url": _url("analytics:cases", **filters.as_params(), year=year),
-        "warnings": _area_warnings(user, county, town)[:8],
         "all_charges": _charges(facts),
     }
-    return render(request, "analytics/dashboard.html", context)
 
 
 def _area_warnings(user: User, county: Region | None, town: Region | None) -> QuerySet[TrendWarning]:

@@ -219,6 +219,10 @@ CACHES = {
     )
 }
 
+# The leaders' statistics are reused for this long even when the facts changed meanwhile
+# (xietong.analytics.memo); 0: recomputed on every change of the facts.
+XIETONG_FACTS_MEMO_SECONDS = env_int("XIETONG_FACTS_MEMO_SECONDS", 30)
+
 # Sessions end after XIETONG_SESSION_IDLE_HOURS without a request (the expiry slides forward at
 # most every XIETONG_SESSION_TOUCH_SECONDS, see xietong.security.headers).
 SESSION_COOKIE_AGE = env_int("XIETONG_SESSION_IDLE_HOURS", 8) * 3600

@@ -16,10 +16,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from xietong import servertime
+from xietong.analytics.memo import memo
 from xietong.analytics.selectors import facts_visible_to, visible_unit_ids
 from xietong.cases.deadlines import RULES
 from xietong.cases.models import Clock, ClockStatus
-from xietong.cases.selectors import case_list_visible_to
+from xietong.cases.selectors import of_visible_cases
 from xietong.errors import ValidationFailed
 from xietong.orgs.models import Region, Unit, User
 from xietong.supervision.models import Alert, AlertStatus
@@ -40,6 +41,10 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
                        "summary_trial_over_3y", "fast_track_trial", "fast_track_trial_over_1y")),
     "appeal_trial": ("二审", ("second_instance", "second_instance_extended")),
 }  # fmt: skip
+
+
+UNIT_COLUMNS = ("police_unit_id", "procuratorate_unit_id", "court_unit_id")
+HANDLER_COLUMNS = ("police_handler", "prosecutor", "judge")
 
 
 @dataclass
@@ -81,15 +86,14 @@ def clocks_past(
     """Running clocks of ``query.family`` in the cases the user may see that have used at least
     ``query.progress`` per cent of their time (e.g. all cases of a district past 75% of 审查起诉)."""
     now = now or servertime.now()
-    cases = case_list_visible_to(user=user)
-    if query.county:
-        cases = cases.filter(county_id=query.county)
     clocks = (
         Clock.objects.filter(status=ClockStatus.RUNNING, rule__in=FAMILIES[query.family][1])
-        .filter(case__in=cases.values("pk"))
+        .filter(of_visible_cases(user=user))
         .select_related("case", "party", "unit")
         .order_by("due_at")
     )
+    if query.county:
+        clocks = clocks.filter(case__county_id=query.county)
     hits = []
     for clock in clocks[:5000]:
         span = (clock.due_at - clock.started_at).total_seconds()
@@ -168,32 +172,52 @@ def _review_scores(unit_ids: list[int]) -> dict[int, float]:
     }
 
 
+def _facts_by(
+    user: User, columns: tuple[str, ...], allowed: list[int] | None
+) -> list[tuple[int, int, int, int, int]]:
+    """Per value of each of ``columns`` (a unit or a handler) over the facts ``user`` sees (whose
+    view is ``allowed``, ``visible_unit_ids``): cases,
+    concluded, cases with a limit overrun, returns. The facts are grouped once per column, which
+    is most of the oversight page's time on a city's years of cases: kept by ``analytics.memo``
+    until the facts change (the key is the user's view, not the user)."""
+
+    def compute() -> list[tuple[int, int, int, int, int]]:
+        rows: list[tuple[int, int, int, int, int]] = []
+        facts = facts_visible_to(user=user)
+        for column in columns:
+            rows.extend(
+                (key, n, concluded, late, returns or 0)
+                for key, n, concluded, late, returns in (
+                    facts.exclude(**{column: None})
+                    .values_list(column)
+                    .annotate(
+                        n=Count("pk"),
+                        concluded=Count("pk", filter=Q(concluded_on__isnull=False)),
+                        late=Count("pk", filter=Q(overdue_count__gt=0)),
+                        returns=Sum("supplementary_count"),
+                    )
+                    .order_by()
+                )
+            )
+        return rows
+
+    return memo("oversight.facts_by", (columns, allowed), compute)
+
+
 def unit_indicators(*, user: User) -> list[Indicator]:
     """Per unit of the user's view: its cases (as police, procuratorate or court), how many ended
     without a limit overrun, returns, alerts (open) and instruments changed, and its review score."""
-    facts = facts_visible_to(user=user)
     allowed = visible_unit_ids(user)
     rows: dict[int, Indicator] = {}
     names = dict(Unit.objects.values_list("pk", "name"))
-    for column in ("police_unit_id", "procuratorate_unit_id", "court_unit_id"):
-        for unit_id, n, concluded, late, returns in (
-            facts.exclude(**{column: None})
-            .values_list(column)
-            .annotate(
-                n=Count("pk"),
-                concluded=Count("pk", filter=Q(concluded_on__isnull=False)),
-                late=Count("pk", filter=Q(overdue_count__gt=0)),
-                returns=Sum("supplementary_count"),
-            )
-            .order_by()
-        ):
-            if allowed is not None and unit_id not in allowed:
-                continue
-            row = rows.setdefault(unit_id, Indicator(name=names.get(unit_id, str(unit_id))))
-            row.cases += n
-            row.concluded += concluded
-            row.on_time += n - late
-            row.returns += returns or 0
+    for unit_id, n, concluded, late, returns in _facts_by(user, UNIT_COLUMNS, allowed):
+        if allowed is not None and unit_id not in allowed:
+            continue
+        row = rows.setdefault(unit_id, Indicator(name=names.get(unit_id, str(unit_id))))
+        row.cases += n
+        row.concluded += concluded
+        row.on_time += n - late
+        row.returns += returns
     alerts = alerts_visible_to(user=user).exclude(unit=None)
     for unit_id, n, open_, changed in (
         alerts.values_list("unit_id")
@@ -217,29 +241,18 @@ def unit_indicators(*, user: User) -> list[Indicator]:
 def handler_indicators(*, user: User, limit: int = 50) -> list[Indicator]:
     """Per handler (who took the deciding act of his agency): cases, on-time, returns; his alerts
     and the instruments he had withdrawn or corrected."""
-    facts = facts_visible_to(user=user)
     rows: dict[int, Indicator] = {}
     people: dict[int, dict[str, Any]] = {
         u["pk"]: dict(u) for u in User.objects.values("pk", "full_name", "unit__name")
     }
-    for column in ("police_handler", "prosecutor", "judge"):
-        for user_id, n, late, returns in (
-            facts.exclude(**{column: None})
-            .values_list(column)
-            .annotate(
-                n=Count("pk"),
-                late=Count("pk", filter=Q(overdue_count__gt=0)),
-                returns=Sum("supplementary_count"),
-            )
-            .order_by()
-        ):
-            person = people.get(user_id) or {}
-            row = rows.setdefault(
-                user_id, Indicator(name=person.get("full_name", ""), unit=person.get("unit__name", ""))
-            )
-            row.cases += n
-            row.on_time += n - late
-            row.returns += returns or 0
+    for user_id, n, _concluded, late, returns in _facts_by(user, HANDLER_COLUMNS, visible_unit_ids(user)):
+        person = people.get(user_id) or {}
+        row = rows.setdefault(
+            user_id, Indicator(name=person.get("full_name", ""), unit=person.get("unit__name", ""))
+        )
+        row.cases += n
+        row.on_time += n - late
+        row.returns += returns
     for user_id, n, open_, changed in (
         alerts_visible_to(user=user)
         .exclude(user=None)

@@ -23,6 +23,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "transitions": ("xietong.bench.transitions", "postgresql"),
     "ledger-verify": ("xietong.bench.ledger_verify", "postgresql"),
     "pages": ("xietong.bench.pages", "postgresql"),
+    "leaders": ("xietong.bench.leaders", "database"),  # 态势总览 and 监督管理, figures computed and kept
     "search": ("xietong.bench.search", "database"),
     "reader": ("xietong.bench.reader", "database"),
     "ocr": ("xietong.bench.ocr", "none"),
@@ -76,6 +77,8 @@ _FORWARDED = (
     ("redis", "--redis"),
     ("outage", "--outage"),
     ("drills", "--drills"),
+    ("months", "--months"),
+    ("per_month", "--per-month"),
 )
 
 
@@ -103,7 +106,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sqlite",
             action="store_true",
-            help="search, reader, seal: run in a throwaway SQLite file instead",
+            help="search, reader, seal, library, similar, leaders: run in a throwaway SQLite file instead",
         )
         group = parser.add_argument_group("transitions")
         group.add_argument("--clients", default=None, help="concurrent clients, e.g. 1,8 (default)")
@@ -183,6 +186,9 @@ class Command(BaseCommand):
             default=None,
             help="only these drills, comma-separated: job-worker,integrator,database,redis,disk,slow-clients",
         )
+        group = parser.add_argument_group("leaders")
+        group.add_argument("--months", type=int, default=None, help="months of concluded cases (60)")
+        group.add_argument("--per-month", type=int, default=None, help="concluded cases a month (~200)")
         group = parser.add_argument_group("sentencing")
         group.add_argument(
             "--data", default=None, help="directory with cases.jsonl.gz (default: the shared dev set)"
