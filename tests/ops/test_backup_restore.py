@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -55,6 +57,54 @@ def test_round_trip_restores_every_file_and_a_verified_ledger(
     register_case(platform.city)
     assert ledger_integrate_all() == 1
     assert ledger_verify().ok
+
+
+@pytest.fixture
+def files_encrypted(settings: object) -> None:
+    """Files encrypted at rest; asked for before ``platform``, so its files are stored sealed."""
+    settings.XIETONG_FILES_ENCRYPTED = True  # type: ignore[attr-defined]
+
+
+def test_an_encrypted_platform_is_backed_up_sealed_and_restored_with_or_without_encryption(
+    files_encrypted: None, platform: Platform, settings: object, tmp_path: Path
+) -> None:
+    blob_rows = set(Blob.objects.values_list("sha256", flat=True))
+    call_command("backup", str(tmp_path / "bk"), stdout=StringIO())
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files_encrypted"] is True
+    for sha in blob_rows:  # the backup holds no plaintext: every file as the store keeps it, sealed
+        copy = (tmp_path / "bk" / "blobs" / blobs.blob_key(sha)).read_bytes()
+        assert copy.startswith(blobs.EncryptedBlobs.MAGIC) and hashlib.sha256(copy).hexdigest() != sha
+    # restored onto a platform that encrypts too: the files go back sealed, and read as they were
+    wipe(platform.blob_root)
+    new_machine_key(settings, tmp_path)
+    out = StringIO()
+    call_command("restore", str(tmp_path / "bk"), stdout=out)
+    assert "恢复成功" in out.getvalue()
+    store = blobs.backend()
+    for sha in blob_rows:
+        assert (platform.blob_root / blobs.blob_key(sha)).read_bytes().startswith(blobs.EncryptedBlobs.MAGIC)
+        with store.open(blobs.blob_key(sha)) as fh:
+            assert hashlib.sha256(fh.read()).hexdigest() == sha
+    # restored onto one that does not encrypt (same key-encryption key): decrypted on the way in
+    settings.XIETONG_FILES_ENCRYPTED = False  # type: ignore[attr-defined]
+    wipe(platform.blob_root)
+    out = StringIO()
+    call_command("restore", str(tmp_path / "bk"), "--force", stdout=out)
+    assert "恢复成功" in out.getvalue()
+    for sha in blob_rows:
+        assert blobs.sha256_of_file(blobs.blob_path(sha)) == sha
+
+
+def test_a_sealed_backup_under_another_key_encryption_key_is_refused_before_anything_changes(
+    files_encrypted: None, platform: Platform, settings: object, tmp_path: Path
+) -> None:
+    call_command("backup", str(tmp_path / "bk"), stdout=StringIO())
+    cases = Case.objects.count()
+    settings.XIETONG_FILES_KEK = base64.b64encode(bytes(range(32))).decode()  # type: ignore[attr-defined]
+    with pytest.raises(CommandError, match="XIETONG_FILES_KEK"):
+        call_command("restore", str(tmp_path / "bk"), "--force", stdout=StringIO())
+    assert Case.objects.count() == cases
 
 
 def test_tar_backup_restores_with_force_over_a_live_database(platform: Platform, tmp_path: Path) -> None:

@@ -158,8 +158,9 @@ class EncryptedBlobs:
     64 KiB chunks, each with its own nonce (a random prefix and the chunk's index) and tag, and
     associated data naming the file, the index and whether it is the last chunk: a range of a long
     video is read by decrypting only its chunks, and a chunk moved, swapped between files or cut off
-    is refused. The content address stays the SHA-256 of the plaintext, so deduplication, the
-    ledger's hashes and backups (which copy plaintext through ``open``) are unchanged.
+    is refused. The content address stays the SHA-256 of the plaintext, so deduplication and the
+    ledger's hashes are unchanged. Backups copy the files as stored, sealed (``open_stored``,
+    ``plaintext_digest``, ``put_stored``): a backup of an encrypted platform holds no plaintext.
 
     Written here because no maintained library offers random-access authenticated encryption of
     objects in S3 and on disk alike; the primitives are ``cryptography``'s. Files stored before
@@ -271,6 +272,30 @@ class EncryptedBlobs:
                 lo = start - index * self.PLAIN_CHUNK if index == first else 0
                 hi = end - index * self.PLAIN_CHUNK + 1 if index == last else len(plain)
                 yield plain[lo:hi]
+
+    def open_stored(self, key: str) -> BinaryIO:
+        """The file as stored: sealed (or in the clear if stored before encryption was on)."""
+        return self.inner.open(key)
+
+    def plaintext_digest(self, key: str, sealed: BinaryIO) -> tuple[str, int]:
+        """SHA-256 and size of the plaintext of ``sealed`` (a file as stored under ``key``, e.g. a
+        backup's copy), checking every chunk's tag on the way: ``InvalidTag`` if it was altered or
+        sealed under another key-encryption key."""
+        digest, size = hashlib.sha256(), 0
+        for chunk in self._chunks(key, sealed):
+            digest.update(chunk)
+            size += len(chunk)
+        return digest.hexdigest(), size
+
+    def put_stored(self, key: str, path: Path) -> None:
+        """Store ``path``, a file as this class stores it (a backup's copy), without sealing it again."""
+        self.inner.put_file(key, path)
+
+    def unseal_to(self, key: str, sealed: Path, plain: Path) -> None:
+        """The plaintext of the sealed file ``sealed`` (stored under ``key``) written to ``plain``."""
+        with sealed.open("rb") as src, plain.open("wb") as out:
+            for chunk in self._chunks(key, src):
+                out.write(chunk)
 
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import connection
 
@@ -188,20 +189,30 @@ def _dump_sqlite(dest: Path, progress: Progress) -> Snapshot:
 
 
 def _copy_blob(store: Any, sha256: str, size: int, dest: Path) -> None:
+    """One file into the backup, checked against its content address. Files encrypted at rest are
+    copied as stored, sealed, and checked by decrypting the copy: the backup holds no plaintext."""
     key = blobs.blob_key(sha256)
     target = dest / BLOB_DIR / key
     target.parent.mkdir(parents=True, exist_ok=True)
+    sealed = isinstance(store, blobs.EncryptedBlobs)
     digest = hashlib.sha256()
     written = 0
     try:
-        with store.open(key) as src, target.open("wb") as out:
+        with store.open_stored(key) if sealed else store.open(key) as src, target.open("wb") as out:
             while chunk := src.read(blobs.CHUNK):
                 digest.update(chunk)
                 written += len(chunk)
                 out.write(chunk)
     except FileNotFoundError as exc:
         raise BackupError(f"数据库引用的文件在存储中缺失：{sha256}") from exc
-    if digest.hexdigest() != sha256 or written != size:
+    found = digest.hexdigest()
+    if sealed:
+        try:
+            with target.open("rb") as copy:
+                found, written = store.plaintext_digest(key, copy)
+        except InvalidTag as exc:
+            raise BackupError(f"存储中的加密文件无法解密（已损坏或密钥不符）：{sha256}") from exc
+    if found != sha256 or written != size:
         raise BackupError(f"存储中的文件已损坏（校验值或大小不符）：{sha256}")
 
 
@@ -261,6 +272,8 @@ def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = 
             "ledger": {"tree_head": snap.tree_head, "key_id": key_id, "key_included": key_id is not None},
             "files": [{"sha256": sha, "size": size} for sha, size in snap.blobs],
             "files_total_bytes": total,
+            # as stored (XIETONG_FILES_ENCRYPTED): restoring needs the same XIETONG_FILES_KEK
+            "files_encrypted": isinstance(store, blobs.EncryptedBlobs),
         }
         # Written last: a directory with a manifest is a complete backup.
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import connection
 
@@ -97,10 +98,21 @@ def _check_backup(root: Path, manifest: dict[str, Any], progress: Progress) -> N
     if sha256_of(root / db["file"]) != db["sha256"]:
         raise RestoreError(f"备份中的数据库文件 {db['file']} 已损坏（校验值不符），未做任何改动")
     bad: list[str] = []
+    sealer = _sealer() if manifest.get("files_encrypted") else None
     for item in manifest["files"]:
-        path = root / BLOB_DIR / blobs.blob_key(item["sha256"])
+        key = blobs.blob_key(item["sha256"])
+        path = root / BLOB_DIR / key
         if not path.exists():
             bad.append(f"缺失 {item['sha256']}")
+        elif sealer is not None:
+            try:
+                with path.open("rb") as sealed:
+                    found = sealer.plaintext_digest(key, sealed)
+            except InvalidTag:
+                bad.append(f"无法解密 {item['sha256']}（已损坏，或 XIETONG_FILES_KEK 与备份时不同）")
+                continue
+            if found != (item["sha256"], item["size"]):
+                bad.append(f"损坏 {item['sha256']}")
         elif path.stat().st_size != item["size"] or sha256_of(path) != item["sha256"]:
             bad.append(f"损坏 {item['sha256']}")
     if bad:
@@ -191,21 +203,42 @@ def _install_key(root: Path, manifest: dict[str, Any], force: bool, progress: Pr
     progress(f"账本签名密钥已安装（{manifest['ledger'].get('key_id')}）")
 
 
-def _put_files(root: Path, manifest: dict[str, Any], force: bool, progress: Progress) -> None:
+def _sealer() -> blobs.EncryptedBlobs:
+    """What reads a backup's sealed files: the store itself when it encrypts, else the same
+    envelope (and ``XIETONG_FILES_KEK``) over it, used only to decrypt."""
     store = blobs.backend()
+    return store if isinstance(store, blobs.EncryptedBlobs) else blobs.EncryptedBlobs(store)
+
+
+def _put_files(root: Path, manifest: dict[str, Any], force: bool, progress: Progress) -> None:
+    """Every file of the backup into the configured store. Sealed files (an encrypted platform's
+    backup) go in as they are when the store encrypts too, and are decrypted on the way in when it
+    does not; plain files are sealed by an encrypting store as any upload is."""
+    store = blobs.backend()
+    sealed = bool(manifest.get("files_encrypted"))
+    local = store.inner if isinstance(store, blobs.EncryptedBlobs) else store
     for i, item in enumerate(manifest["files"], 1):
         key = blobs.blob_key(item["sha256"])
         if (
             force
-            and isinstance(store, blobs.LocalBlobs)
-            and store.exists(key)
+            and isinstance(local, blobs.LocalBlobs)
+            and local.exists(key)
             and _hash_in_store(store, key) != item["sha256"]
         ):
             # A damaged copy in the target store: content addressing would otherwise keep it.
-            path = store.path(key)
+            path = local.path(key)
             path.chmod(0o644)
             path.unlink()
-        store.put_file(key, root / BLOB_DIR / key)
+        source = root / BLOB_DIR / key
+        if not sealed:
+            store.put_file(key, source)
+        elif isinstance(store, blobs.EncryptedBlobs):
+            store.put_stored(key, source)
+        else:
+            with tempfile.TemporaryDirectory(prefix="xietong-restore-") as tmp:
+                plain = Path(tmp) / "plain"
+                _sealer().unseal_to(key, source, plain)
+                store.put_file(key, plain)
         if i % 500 == 0:
             progress(f"文件 {i}/{len(manifest['files'])}")
     progress(f"文件已写入存储：{len(manifest['files'])} 个")
@@ -217,7 +250,7 @@ def _hash_in_store(store: Any, key: str) -> str | None:
         with store.open(key) as fh:
             while chunk := fh.read(blobs.CHUNK):
                 digest.update(chunk)
-    except FileNotFoundError:
+    except (FileNotFoundError, InvalidTag):  # missing, or sealed and altered
         return None
     return digest.hexdigest()
 
