@@ -257,3 +257,5 @@ def test_amounts_with_numerals_after_wan_and_absurd_terms_do_not_break() -> None
     assert extract.amounts("骗取被害人1万五千元").money_yuan == 15000
     assert extract.Penalty("fixed_term", 1440).label() == "有期徒刑120年"  # garbled, but no crash
     assert extract.court("2016年8月3日被宁阳县人民法院判处有期徒刑一年") is None  # a 前科, not this court
+    cited = "上述事实有浙江省高级人民法院（1995）浙刑终字第12号刑事判决书等证据证实"
+    assert extract.court(cited) is None  # evidence of another case, not this court

@@ -1005,6 +1005,8 @@ def court(text: str) -> str | None:
             continue  # a judicial interpretation, not the court of this judgment
         if name.startswith(("本院", "原审", "一审", "二审", "该", "根据", "依照", "按照", "经")):
             continue
+        if name.startswith(("上述", "以上", "前述", "事实", "证据", "另查明")):
+            continue  # evidence cited in the facts ("上述事实有…法院…判决书证实"): another case's court
         return name
     return None
 
