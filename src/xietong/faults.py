@@ -41,10 +41,8 @@ def _object_store_down(exc: BaseException) -> bool:
     """botocore's errors of the connection (refused, timed out, dropped) and the store's own 5xx
     (500, 503 SlowDown): the store is away or overloaded, not the request wrong. A 4xx (no such
     bucket, access denied) is a misconfiguration and stays a 500 for the administrator's log."""
-    try:
-        from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-    except ImportError:  # the embedded install has no S3 client
-        return False
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError  # slow to import: here
+
     if isinstance(exc, ConnectionError | HTTPClientError):
         return True
     if isinstance(exc, ClientError):

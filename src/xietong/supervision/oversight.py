@@ -175,11 +175,11 @@ def _review_scores(unit_ids: list[int]) -> dict[int, float]:
 def _facts_by(
     user: User, columns: tuple[str, ...], allowed: list[int] | None
 ) -> list[tuple[int, int, int, int, int]]:
-    """Per value of each of ``columns`` (a unit or a handler) over the facts ``user`` sees (whose
-    view is ``allowed``, ``visible_unit_ids``): cases,
-    concluded, cases with a limit overrun, returns. The facts are grouped once per column, which
-    is most of the oversight page's time on a city's years of cases: kept by ``analytics.memo``
-    until the facts change (the key is the user's view, not the user)."""
+    """Per value of each of ``columns`` (a unit or a handler) over the facts ``user`` sees (his
+    view is ``allowed``, from ``visible_unit_ids``): cases, concluded, cases with a limit overrun,
+    returns. The facts are grouped once per column, which is most of the oversight page's time on a
+    city's years of cases: kept by ``analytics.memo`` until the facts change (the key is the user's
+    view, not the user)."""
 
     def compute() -> list[tuple[int, int, int, int, int]]:
         rows: list[tuple[int, int, int, int, int]] = []
