@@ -139,21 +139,8 @@ def test_an_upload_while_the_object_store_is_down_is_a_503_and_can_be_finished_l
     good_url = settings.XIETONG_STORAGE_URL  # type: ignore[attr-defined]
     settings.XIETONG_STORAGE_URL = good_url.replace(s3_endpoint, f"http://127.0.0.1:{_free_port()}")  # type: ignore[attr-defined]
     client = api_for(city, "gusu.police")
-    data = scanned_pdf
-    started = client.post(
-        f"/api/v1/cases/{case_id}/uploads",
-        {"filename": "卷一.pdf", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
-        format="json",
-    )
-    upload_id = started.json()["id"]
-    sent = client.put(
-        f"/api/v1/uploads/{upload_id}?offset=0",
-        data,
-        content_type="application/octet-stream",
-        HTTP_X_CHUNK_SHA256=hashlib.sha256(data).hexdigest(),
-    )
-    assert sent.status_code == 200, sent.content
-    down = client.post(f"/api/v1/uploads/{upload_id}/finish", {"title": "诉讼卷"}, format="json")
+    tried = upload(client, case_id, scanned_pdf)  # start and chunks need no store; the finish does
+    upload_id, down = tried["upload_id"], tried["response"]
     assert down.status_code == 503, down.content
     assert down.json() == faults.STORAGE_UNAVAILABLE.as_dict() and down["Retry-After"]
     assert not Volume.objects.filter(case_id=case_id).exists()
