@@ -217,6 +217,7 @@ def _put_files(root: Path, manifest: dict[str, Any], force: bool, progress: Prog
     store = blobs.backend()
     sealed = bool(manifest.get("files_encrypted"))
     local = store.inner if isinstance(store, blobs.EncryptedBlobs) else store
+    unsealer = _sealer() if sealed and store is local else None  # decrypts for a plain store
     for i, item in enumerate(manifest["files"], 1):
         key = blobs.blob_key(item["sha256"])
         if (
@@ -234,10 +235,10 @@ def _put_files(root: Path, manifest: dict[str, Any], force: bool, progress: Prog
             store.put_file(key, source)
         elif isinstance(store, blobs.EncryptedBlobs):
             store.put_stored(key, source)
-        else:
+        elif unsealer is not None:
             with tempfile.TemporaryDirectory(prefix="xietong-restore-") as tmp:
                 plain = Path(tmp) / "plain"
-                _sealer().unseal_to(key, source, plain)
+                unsealer.unseal_to(key, source, plain)
                 store.put_file(key, plain)
         if i % 500 == 0:
             progress(f"文件 {i}/{len(manifest['files'])}")
