@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
+from tests.browser.conftest import DemoTemplate, demo_template_made
 from tests.factories import City, build_city
 
 
 @pytest.fixture
 def city(db: None) -> City:
     return build_city()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    """The demo data every browser test's server starts from (made once per test process; here so
+    that the browser modules outside ``tests/browser`` share the one copy)."""
+    with demo_template_made(tmp_path_factory) as template:
+        yield template
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,9 @@
 
 The server is not pytest-django's ``live_server``: that one shares the test database and flushes it
 after each test, which the ledger's append-only triggers refuse. Instead each test module gets its
-own data folder and database, filled by the product's own console (``migrate``, ``demo load``) and
-served by daphne exactly as ``make demo`` does, only through ``clockshift.py`` so that the test can
-move the server's clock (see there).
+own data folder and database, copied from one that the product's own console filled once per test
+process (``migrate``, ``demo load``: ``demo_template``), and served by daphne exactly as ``make demo``
+does, only through ``clockshift.py`` so that the test can move the server's clock (see there).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +96,7 @@ class Server:
     vendor: str
     env: dict[str, str] = field(default_factory=dict)  # the server's environment, for the console
     offset_days: float = 0.0
+    console_stderr: str = ""  # what the last console command logged, for a failing test to show
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -133,6 +136,7 @@ class Server:
         )
         if done.returncode != 0:
             raise RuntimeError(f"xietong {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        self.console_stderr = done.stderr
         return done.stdout
 
     def log_tail(self, chars: int = 4000) -> str:
@@ -151,15 +155,17 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="module")
-def xietong_server(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Server]:
-    """The server a test module talks to; a module may add settings in ``SERVER_ENV``."""
-    home = tmp_path_factory.mktemp("xietong-browser-home")
-    log = home / "server.log"
-    offset_file = home / "clock-offset-days"
-    offset_file.write_text("0", encoding="utf-8")
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A migrated, demo-loaded data folder (and on PostgreSQL a template database): made once per test
+    process, copied for each server. ``demo load`` takes half a minute, two on a loaded CI machine; a
+    copy of the folder and ``CREATE DATABASE … TEMPLATE`` take a second."""
+
+    home: Path
+    pg_name: str | None
+
+
+def _base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XIETONG_", "PYTEST_"))}
     env.pop("DATABASE_URL", None)
     env.update(
@@ -169,32 +175,84 @@ def xietong_server(
             "XIETONG_INPROCESS_TASKS": "0",
             "XIETONG_LEDGER_KEY_FILE": str(home / "keys" / "ledger_ed25519.pem"),
             "XIETONG_DEMO_PASSWORD": settings.XIETONG_DEMO_PASSWORD,
-            "XIETONG_TEST_CLOCK_OFFSET_FILE": str(offset_file),
             "PYTHONUNBUFFERED": "1",
-            **getattr(request.module, "SERVER_ENV", {}),
         }
     )
-    vendor = connection.vendor
+    return env
+
+
+@contextmanager
+def demo_template_made(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo: tuple[str, ...] = ("--cases", "0"),
+    then: tuple[tuple[str, ...], ...] = (),
+) -> Iterator[DemoTemplate]:
+    """The product's own console fills it (``migrate``, ``demo load`` with ``demo``, then the console
+    commands ``then``), as ``make demo`` does. The data hold no path of their folder (the ledger key is
+    in it, and travels with the copy). The session fixture ``demo_template`` (``tests/conftest.py``)
+    makes the plain one once per test process; a module that needs other data makes its own."""
+    home = tmp_path_factory.mktemp("xietong-demo-template")
+    env = _base_env(home)
     pg_name = None
-    if vendor == "postgresql":
-        pg_name = f"xietong_browser_{secrets.token_hex(6)}"
+    if connection.vendor == "postgresql":
+        pg_name = f"xietong_browser_template_{secrets.token_hex(6)}"
         with _pg_connect("postgres") as conn:
             conn.execute(f'CREATE DATABASE "{pg_name}"')
         env["DATABASE_URL"] = _pg_url(pg_name)
+    try:
+        log = home.parent / f"{home.name}.log"
+        _run(_console("migrate", "--noinput", "-v0"), env, log)
+        _run(_console("demo", "load", *demo), env, log)
+        for command in then:
+            _run(_console(*command), env, log)
+        yield DemoTemplate(home, pg_name)
+    finally:
+        if pg_name is not None:
+            with _pg_connect("postgres") as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@contextmanager
+def running_server(
+    template: DemoTemplate,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    name: str,
+    env: dict[str, str],
+    movable_clock: bool = True,
+) -> Iterator[Server]:
+    """Daphne on a copy of ``template`` (its own data folder and database), with ``env`` added to the
+    server's environment; stopped and its database dropped on exit. ``movable_clock`` serves through
+    ``clockshift.py`` so that a test can move the server's time."""
+    home = tmp_path_factory.mktemp(name)
+    shutil.copytree(template.home, home, dirs_exist_ok=True)
+    log = home / "server.log"
+    offset_file = home / "clock-offset-days"
+    offset_file.write_text("0", encoding="utf-8")
+    server_env = _base_env(home)
+    if movable_clock:
+        server_env["XIETONG_TEST_CLOCK_OFFSET_FILE"] = str(offset_file)
+    server_env.update(env)
+    vendor = connection.vendor
+    pg_name = None
+    if template.pg_name is not None:
+        pg_name = f"xietong_{name.replace('-', '_')}_{secrets.token_hex(6)}"
+        with _pg_connect("postgres") as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{template.pg_name}"')
+        server_env["DATABASE_URL"] = _pg_url(pg_name)
+    daphne = _daphne_wrapper() if movable_clock else [str(Path(sys.executable).parent / "daphne")]
     process = None
     try:
-        _run(_console("migrate", "--noinput", "-v0"), env, log)
-        _run(_console("demo", "load", "--cases", "0"), env, log)
         port = _free_port()
         with log.open("ab") as out:
             process = subprocess.Popen(  # noqa: S603
-                [*_daphne_wrapper(), "-b", "127.0.0.1", "-p", str(port), "xietong.asgi:application"],
-                env=env,
+                [*daphne, "-b", "127.0.0.1", "-p", str(port), "xietong.asgi:application"],
+                env=server_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=home,
             )
-        server = Server(f"http://127.0.0.1:{port}", home, offset_file, log, process, vendor, env)
+        server = Server(f"http://127.0.0.1:{port}", home, offset_file, log, process, vendor, server_env)
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
@@ -219,6 +277,16 @@ def xietong_server(
         if pg_name is not None:
             with _pg_connect("postgres") as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def xietong_server(
+    demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """The server a test module talks to; a module may add settings in ``SERVER_ENV``."""
+    extra = getattr(request.module, "SERVER_ENV", {})
+    with running_server(demo_template, tmp_path_factory, name="xietong-browser", env=extra) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

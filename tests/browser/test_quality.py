@@ -12,18 +12,11 @@ scanned volumes rendered and recognised before it starts), so the draw has case 
 from __future__ import annotations
 
 import io
-import os
-import secrets
 import subprocess
-import sys
-import time
-import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Page, expect
@@ -31,11 +24,9 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import (  # the browser fixture and the server helpers, shared
     Server,
     _console,
-    _free_port,
-    _pg_connect,
-    _pg_url,
-    _run,
     chromium,
+    demo_template_made,
+    running_server,
 )
 from tests.browser.test_case_walk import Walk
 
@@ -55,67 +46,15 @@ PROCESS_VOLUMES = (
 
 @pytest.fixture(scope="module")
 def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
-    home = tmp_path_factory.mktemp("xietong-quality-home")
-    log = home / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIETONG_", "PYTEST_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "xietong.settings",
-            "XIETONG_HOME": str(home),
-            "XIETONG_INPROCESS_TASKS": "0",
-            "XIETONG_LEDGER_KEY_FILE": str(home / "keys" / "ledger_ed25519.pem"),
-            "XIETONG_DEMO_PASSWORD": settings.XIETONG_DEMO_PASSWORD,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    vendor = connection.vendor
-    pg_name = None
-    if vendor == "postgresql":
-        pg_name = f"xietong_quality_{secrets.token_hex(6)}"
-        with _pg_connect("postgres") as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        env["DATABASE_URL"] = _pg_url(pg_name)
-    process = None
-    daphne = Path(sys.executable).parent / "daphne"
-    try:
-        _run(_console("migrate", "--noinput", "-v0"), env, log)
-        demo = ("demo", "load", "--cases", "16", "--scans", "3", "--sealed", "4", "--history-months", "0")
-        _run(_console(*demo), env, log)
-        _run(_console("shell", "-c", PROCESS_VOLUMES), env, log)
-        port = _free_port()
-        with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603
-                [str(daphne), "-b", "127.0.0.1", "-p", str(port), "xietong.asgi:application"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=home,
-            )
-        server = Server(f"http://127.0.0.1:{port}", home, home / "unused", log, process, vendor)
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited ({process.returncode}):\n{server.log_tail()}")
-            try:
-                assert server.health()["database"] == vendor
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not answer /healthz:\n{server.log_tail()}") from None
-                time.sleep(0.1)
-        yield server, env
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if pg_name is not None:
-            with _pg_connect("postgres") as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    """Sixteen cases with scanned volumes and sealed instruments, the volumes processed; no history."""
+    demo = ("--cases", "16", "--scans", "3", "--sealed", "4", "--history-months", "0")
+    with (
+        demo_template_made(tmp_path_factory, demo, then=(("shell", "-c", PROCESS_VOLUMES),)) as template,
+        running_server(
+            template, tmp_path_factory, name="xietong-quality", env={}, movable_clock=False
+        ) as server,
+    ):
+        yield server, server.env
 
 
 def _server_python(env: dict[str, str], code: str) -> str:

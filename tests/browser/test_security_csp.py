@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, expect
 if TYPE_CHECKING:
     from tests.browser.conftest import Server
 
+pytestmark = pytest.mark.browser
+
 PAGES = [
     "/",
     "/cases/",

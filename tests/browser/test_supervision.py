@@ -100,17 +100,23 @@ def test_a_backdated_filing_is_pushed_to_the_open_page_answered_and_overseen(
     )
     assert filed["status"] == "done", filed
 
+    expect(leader.locator("#alert-badge")).to_have_attribute("data-live", "1")  # still listening
     out = server.console("supervision", "evaluate")  # the worker, in its own process
     assert "raised=1" in out, out
     toast = leader.locator(".alert-toast").first
-    # pushed from another process through Redis to the open page: allow for a loaded CI machine (the
-    # expect default of 5 s once missed while the other test worker ran browser tests too)
-    expect(toast).to_contain_text("倒签 3 日", timeout=20_000)
+    try:
+        # pushed from another process through Redis to the open page: allow for a loaded CI machine
+        expect(toast).to_contain_text("倒签 3 日", timeout=20_000)
+    except AssertionError as missed:
+        raise AssertionError(
+            f"{missed}\nsocket live: {leader.locator('#alert-badge').get_attribute('data-live')!r}\n"
+            f"worker said: {out}\n{server.console_stderr}\nserver log:\n{server.log_tail()}"
+        ) from None
     expect(leader.locator("#alert-badge")).to_have_text("1")
     leader.screenshot(path=str(shots / "02-live-toast.png"), full_page=True)
 
     with leader.expect_navigation():
-        toast.click()
+        toast.locator("a").click()
     expect(leader.locator("#alert-evidence")).to_contain_text("文书落款日期早于实际办理日期")
     leader.select_option("#respond-form select[name=kind]", "explain")
     leader.fill("#respond-form textarea[name=note]", "立案审批于三日前线下完成，系补录，已提交审批单扫描件。")

@@ -15,35 +15,27 @@ import io
 import json
 import os
 import re
-import secrets
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import docx
 import pytest
 from django.conf import settings
-from django.db import connection
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect
 
-from tests.browser.conftest import (  # the browser fixture and the server helpers, shared
+from tests.browser.conftest import (  # the browser fixtures and the server helpers, shared
     REPO,
+    DemoTemplate,
     Server,
-    _console,
-    _free_port,
-    _pg_connect,
-    _pg_url,
-    _run,
     chromium,
+    running_server,
 )
 from tests.dossier.conftest import pdf_bytes
 
@@ -64,70 +56,16 @@ WIDE = {"width": 1920, "height": 1080}
 
 
 @pytest.fixture(scope="module")
-def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Like ``tests/browser``'s server (own data folder and database, demo units and people, daphne),
-    with the job queue run in-process so that an uploaded volume is rendered and OCR'd."""
-    home = tmp_path_factory.mktemp("xietong-review-home")
-    log = home / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XIETONG_", "PYTEST_"))}
+def review_server(demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Like ``tests/browser``'s server (its own copy of the demo data, daphne), with the job queue run
+    in-process so that an uploaded volume is rendered and OCR'd."""
+    env = {"XIETONG_INPROCESS_TASKS": "1"}
     if "XIETONG_OCR_ENGINE" in os.environ:  # lets a run pin the server's OCR engine
         env["XIETONG_OCR_ENGINE"] = os.environ["XIETONG_OCR_ENGINE"]
-    env.pop("DATABASE_URL", None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "xietong.settings",
-            "XIETONG_HOME": str(home),
-            "XIETONG_INPROCESS_TASKS": "1",
-            "XIETONG_LEDGER_KEY_FILE": str(home / "keys" / "ledger_ed25519.pem"),
-            "XIETONG_DEMO_PASSWORD": settings.XIETONG_DEMO_PASSWORD,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    vendor = connection.vendor
-    pg_name = None
-    if vendor == "postgresql":
-        pg_name = f"xietong_review_{secrets.token_hex(6)}"
-        with _pg_connect("postgres") as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        env["DATABASE_URL"] = _pg_url(pg_name)
-    process = None
-    daphne = Path(sys.executable).parent / "daphne"
-    try:
-        _run(_console("migrate", "--noinput", "-v0"), env, log)
-        _run(_console("demo", "load", "--cases", "0"), env, log)
-        port = _free_port()
-        with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603
-                [str(daphne), "-b", "127.0.0.1", "-p", str(port), "xietong.asgi:application"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=home,
-            )
-        server = Server(f"http://127.0.0.1:{port}", home, home / "unused", log, process, vendor)
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited ({process.returncode}):\n{server.log_tail()}")
-            try:
-                assert server.health()["database"] == vendor
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not answer /healthz:\n{server.log_tail()}") from None
-                time.sleep(0.1)
+    with running_server(
+        demo_template, tmp_path_factory, name="xietong-review", env=env, movable_clock=False
+    ) as server:
         yield server
-    finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if pg_name is not None:
-            with _pg_connect("postgres") as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------- the API side

@@ -37,3 +37,30 @@ def test_a_new_alert_reaches_the_socket_of_the_handler_and_the_supervisor(city: 
     for name in ("gusu.police", "gusu.procu_leader", "committee"):
         got = async_to_sync(listen)(city.u(name))
         assert got["id"] == alert.pk and got["severity"] == "warning"
+
+
+def test_push_sends_a_committed_alert_to_every_group_that_must_see_it(city: City) -> None:
+    """``live.push`` as a worker calls it after its batch commits (sync code, its own event loop):
+    the handler's socket and 政法委's each receive the alert once per group they joined."""
+    from asgiref.sync import sync_to_async
+
+    from xietong.supervision.consumers import AlertsConsumer
+
+    alert = planted(city)
+
+    async def listen(user: object) -> list[dict[str, object]]:
+        communicator = WebsocketCommunicator(AlertsConsumer.as_asgi(), "/ws/alerts/")
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert connected
+        await sync_to_async(live.push, thread_sensitive=False)([alert])
+        received = [await communicator.receive_json_from(timeout=3)]
+        while not await communicator.receive_nothing(timeout=0.2):
+            received.append(await communicator.receive_json_from(timeout=1))
+        await communicator.disconnect()
+        return received
+
+    for name in ("gusu.police", "committee"):
+        got = async_to_sync(listen)(city.u(name))
+        assert {m["id"] for m in got} == {alert.pk}, got
+        assert got[0]["url"] == f"/supervision/alerts/{alert.pk}/"

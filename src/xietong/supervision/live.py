@@ -54,17 +54,21 @@ def as_message(alert: Alert) -> dict[str, object]:
 
 
 def push(alerts: Iterable[Alert]) -> None:
+    """Send each alert to its groups, all in one event loop: a worker runs this after its batch
+    commits, in sync code (``async_to_sync`` once, not once per group)."""
     alerts = list(alerts)
     layer = get_channel_layer()
     if layer is None or not alerts:
         return
     unit_ids = {u for a in alerts for u in (a.unit_id, a.supervisor_unit_id) if u}
     paths = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
-    send = async_to_sync(layer.group_send)
-    for alert in alerts:
-        message = as_message(alert)
-        for group in groups_for(alert, paths):
+    sends = [(alert.pk, group, as_message(alert)) for alert in alerts for group in sorted(groups_for(alert, paths))]
+
+    async def send_all() -> None:
+        for alert_id, group, message in sends:
             try:
-                send(group, message)
+                await layer.group_send(group, message)
             except Exception:  # a push is a courtesy: the alert is stored and listed whatever happens
-                logger.exception("could not push alert %s to %s", alert.pk, group)
+                logger.exception("could not push alert %s to %s", alert_id, group)
+
+    async_to_sync(send_all)()
