@@ -60,6 +60,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "postgres_only" in item.keywords:
                 item.add_marker(skip)
+        return
+    # The bench smoke runs make their own throwaway PostgreSQL databases (or use none), whatever the
+    # suite's database is: the PostgreSQL pass would repeat the SQLite pass's run exactly, so
+    # ``make test`` runs them once, in the SQLite pass (as ``tests/ops/test_pitr.py``).
+    once = pytest.mark.skip(reason="independent of the test database: run once, in the SQLite pass")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(once)
 
 
 @pytest.fixture

@@ -11,7 +11,10 @@ import pytest
 
 from xietong.bench import ocr
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+pytestmark = [
+    pytest.mark.bench,
+    pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed"),
+]
 
 
 def test_bench_ocr_prints_json_last(capsys: pytest.CaptureFixture[str]) -> None:
