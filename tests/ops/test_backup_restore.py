@@ -35,6 +35,8 @@ def test_round_trip_restores_every_file_and_a_verified_ledger(
     call_command("backup", str(tmp_path / "bk"), stdout=out)
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text(encoding="utf-8"))
     assert "备份完成" in out.getvalue()
+    assert "备份为明文" in out.getvalue()  # files are not encrypted here: the operator is told
+    assert manifest["database"]["sealed"] is False
     assert manifest["database"]["vendor"] == connection.vendor
     assert manifest["database"]["counts"]["cases_case"] == 3
     assert manifest["database"]["counts"]["ledger_ledgerentry"] == entries
@@ -75,6 +77,12 @@ def test_an_encrypted_platform_is_backed_up_sealed_and_restored_with_or_without_
     for sha in blob_rows:  # the backup holds no plaintext: every file as the store keeps it, sealed
         copy = (tmp_path / "bk" / "blobs" / blobs.blob_key(sha)).read_bytes()
         assert copy.startswith(blobs.EncryptedBlobs.MAGIC) and hashlib.sha256(copy).hexdigest() != sha
+    # … nor the database dump, nor the ledger's signing key: both sealed under the same KEK
+    assert manifest["database"]["sealed"] is True and manifest["ledger"]["key_sealed"] is True
+    for part in (manifest["database"]["file"], "keys/ledger_ed25519.pem"):
+        sealed = (tmp_path / "bk" / part).read_bytes()
+        assert sealed.startswith(blobs.EncryptedBlobs.MAGIC), part
+        assert b"SQLite format" not in sealed and b"PRIVATE KEY" not in sealed and b"PGDMP" not in sealed
     # restored onto a platform that encrypts too: the files go back sealed, and read as they were
     wipe(platform.blob_root)
     new_machine_key(settings, tmp_path)
@@ -105,6 +113,22 @@ def test_a_sealed_backup_under_another_key_encryption_key_is_refused_before_anyt
     with pytest.raises(CommandError, match="XIETONG_FILES_KEK"):
         call_command("restore", str(tmp_path / "bk"), "--force", stdout=StringIO())
     assert Case.objects.count() == cases
+
+
+def test_a_sealed_dump_under_another_key_encryption_key_is_refused_before_it_is_read(
+    files_encrypted: None, platform: Platform, settings: object, tmp_path: Path
+) -> None:
+    """The dump and the key are decrypted before anything is touched: under another KEK, refused."""
+    from xietong.ops.restore import RestoreError, _plain_parts
+
+    manifest = backup_create(tmp_path / "bk").manifest
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    dump, key = _plain_parts(tmp_path / "bk", manifest, plain)
+    assert key.read_bytes().startswith(b"-----BEGIN") and dump.stat().st_size > 0
+    settings.XIETONG_FILES_KEK = base64.b64encode(bytes(range(32))).decode()  # type: ignore[attr-defined]
+    with pytest.raises(RestoreError, match="XIETONG_FILES_KEK 与备份时不同"):
+        _plain_parts(tmp_path / "bk", manifest, plain)
 
 
 def test_tar_backup_restores_with_force_over_a_live_database(platform: Platform, tmp_path: Path) -> None:

@@ -185,26 +185,31 @@ class EncryptedBlobs:
         return self.inner.exists(key)
 
     def put_file(self, key: str, path: Path) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         if self.inner.exists(key):
             return
-        data_key, prefix = os.urandom(32), os.urandom(8)
-        size = path.stat().st_size
-        count = max(1, -(-size // self.PLAIN_CHUNK))
-        aes = AESGCM(data_key)
         with tempfile.NamedTemporaryFile(prefix="blob-enc-", delete=False) as tmp:
             staged = Path(tmp.name)
         try:
-            with path.open("rb") as src, staged.open("wb") as dst:
-                dst.write(self.MAGIC + self.wrap.seal(data_key) + prefix + size.to_bytes(8, "big"))
-                for index in range(count):
-                    nonce = prefix + index.to_bytes(4, "big")
-                    chunk = src.read(self.PLAIN_CHUNK)
-                    dst.write(aes.encrypt(nonce, chunk, self._aad(key, index, index == count - 1)))
+            self.seal_to(key, path, staged)
             self.inner.put_file(key, staged)
         finally:
             staged.unlink(missing_ok=True)
+
+    def seal_to(self, key: str, plain: Path, sealed: Path) -> None:
+        """``plain`` sealed as this class stores a file named ``key``, written to ``sealed`` (also
+        what a backup of an encrypted platform does to its database dump and signing key)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        data_key, prefix = os.urandom(32), os.urandom(8)
+        size = plain.stat().st_size
+        count = max(1, -(-size // self.PLAIN_CHUNK))
+        aes = AESGCM(data_key)
+        with plain.open("rb") as src, sealed.open("wb") as dst:
+            dst.write(self.MAGIC + self.wrap.seal(data_key) + prefix + size.to_bytes(8, "big"))
+            for index in range(count):
+                nonce = prefix + index.to_bytes(4, "big")
+                chunk = src.read(self.PLAIN_CHUNK)
+                dst.write(aes.encrypt(nonce, chunk, self._aad(key, index, index == count - 1)))
 
     def _header(self, head: bytes) -> tuple[Any, bytes, int] | None:
         """(cipher, nonce prefix, plaintext size), or None for a file stored in the clear."""
@@ -292,7 +297,8 @@ class EncryptedBlobs:
         self.inner.put_file(key, path)
 
     def unseal_to(self, key: str, sealed: Path, plain: Path) -> None:
-        """The plaintext of the sealed file ``sealed`` (stored under ``key``) written to ``plain``."""
+        """The plaintext of the sealed file ``sealed`` (stored under ``key``) written to ``plain``;
+        ``InvalidTag`` if it was altered or sealed under another key-encryption key."""
         with sealed.open("rb") as src, plain.open("wb") as out:
             for chunk in self._chunks(key, src):
                 out.write(chunk)

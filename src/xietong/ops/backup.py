@@ -231,6 +231,19 @@ def _copy_key(dest: Path) -> str | None:
     return keys.key_id()
 
 
+def sealed_name(name: str) -> str:
+    """What a sealed part of a backup (the dump, the key) is authenticated as: its place in the
+    backup, so a sealed dump cannot pass for the key or a file."""
+    return f"backup/{name}"
+
+
+def _seal_in_place(store: blobs.EncryptedBlobs, path: Path, name: str) -> None:
+    staged = path.with_name(path.name + ".sealing")
+    store.seal_to(sealed_name(name), path, staged)
+    staged.replace(path)
+    path.chmod(0o600)
+
+
 def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = _quiet) -> BackupResult:
     """Write a consistent backup of the running platform to ``dest`` (a new or empty directory, or a
     path ending in ``.tar``). Safe while the platform keeps writing; see the module docstring."""
@@ -258,6 +271,14 @@ def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = 
                 progress(f"文件 {i}/{len(snap.blobs)}（{done_bytes / 1e6:.1f}/{total / 1e6:.1f} MB）")
                 last = time.perf_counter()
         key_id = _copy_key(work) if include_key else None
+        sealed = isinstance(store, blobs.EncryptedBlobs)
+        if isinstance(store, blobs.EncryptedBlobs):
+            # An encrypted platform's backup holds no plaintext: the dump and the signing key are
+            # sealed like its files, under the same XIETONG_FILES_KEK.
+            _seal_in_place(store, work / db_file, db_file)
+            if key_id is not None:
+                _seal_in_place(store, work / KEY_FILE, KEY_FILE)
+            progress("数据库导出与签名密钥已加密（与文件同一密钥加密密钥 XIETONG_FILES_KEK）")
         manifest = {
             "format": "xietong-backup",
             "format_version": FORMAT_VERSION,
@@ -268,12 +289,18 @@ def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = 
                 "sha256": sha256_of(work / db_file),
                 "size": (work / db_file).stat().st_size,
                 "counts": snap.counts,
+                "sealed": sealed,
             },
-            "ledger": {"tree_head": snap.tree_head, "key_id": key_id, "key_included": key_id is not None},
+            "ledger": {
+                "tree_head": snap.tree_head,
+                "key_id": key_id,
+                "key_included": key_id is not None,
+                "key_sealed": sealed and key_id is not None,
+            },
             "files": [{"sha256": sha, "size": size} for sha, size in snap.blobs],
             "files_total_bytes": total,
             # as stored (XIETONG_FILES_ENCRYPTED): restoring needs the same XIETONG_FILES_KEK
-            "files_encrypted": isinstance(store, blobs.EncryptedBlobs),
+            "files_encrypted": sealed,
         }
         # Written last: a directory with a manifest is a complete backup.
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -38,6 +38,7 @@ from xietong.ops.backup import (
     Progress,
     _quiet,
     pg_env,
+    sealed_name,
     sha256_of,
 )
 
@@ -184,10 +185,31 @@ def _restore_sqlite(copy: Path, progress: Progress) -> None:
     progress(f"数据库已恢复（SQLite 备份接口，{time.perf_counter() - started:.1f} 秒）")
 
 
-def _install_key(root: Path, manifest: dict[str, Any], force: bool, progress: Progress) -> None:
+def _plain_parts(root: Path, manifest: dict[str, Any], into: Path) -> tuple[Path, Path]:
+    """The dump and the signing key as plaintext. An encrypted platform's backup seals both: they
+    are decrypted into ``into`` (a private temporary folder) before anything is touched, so a wrong
+    ``XIETONG_FILES_KEK`` or an altered dump is refused with the target unchanged."""
+    dump, key = root / manifest["database"]["file"], root / KEY_FILE
+    if not manifest["database"].get("sealed"):
+        return dump, key
+    sealer = _sealer()
+    try:
+        plain_dump = into / Path(manifest["database"]["file"]).name
+        sealer.unseal_to(sealed_name(manifest["database"]["file"]), dump, plain_dump)
+        if manifest["ledger"].get("key_sealed") and key.exists():
+            plain_key = into / Path(KEY_FILE).name
+            sealer.unseal_to(sealed_name(KEY_FILE), key, plain_key)
+            key = plain_key
+    except InvalidTag as exc:
+        raise RestoreError(
+            "备份中的数据库导出或签名密钥无法解密（已损坏，或 XIETONG_FILES_KEK 与备份时不同），未做任何改动"
+        ) from exc
+    return plain_dump, key
+
+
+def _install_key(source: Path, manifest: dict[str, Any], force: bool, progress: Progress) -> None:
     from xietong.ledger import keys
 
-    source = root / KEY_FILE
     target = Path(settings.XIETONG_LEDGER_KEY_FILE)
     if not source.exists():
         progress("备份中不含账本签名密钥：使用本机已配置的密钥（须与备份时相同，否则树头签名校验失败）")
@@ -299,13 +321,13 @@ def restore_run(src: Path, *, force: bool = False, progress: Progress = _quiet) 
     """Replace the configured database and fill the file store from the backup at ``src``, then
     check everything. Refuses a database that already holds a platform unless ``force``."""
     started = time.perf_counter()
-    with _opened(src) as root:
+    with _opened(src) as root, tempfile.TemporaryDirectory(prefix="xt-restore-plain-") as plain:
         manifest = _load_manifest(root)
         _check_backup(root, manifest, progress)
+        db_file, key_file = _plain_parts(root, manifest, Path(plain))
         if database_has_content() and not force:
             raise RestoreError("目标数据库非空（已有用户、案件、账本或文件）；确认要覆盖请加 --force")
-        _install_key(root, manifest, force, progress)
-        db_file = root / manifest["database"]["file"]
+        _install_key(key_file, manifest, force, progress)
         if connection.vendor == "postgresql":
             _restore_postgresql(db_file, progress)
         else:

@@ -36,3 +36,11 @@ class Command(BaseCommand):
                 f"账本树头 size={head['size']}，用时 {result.seconds:.1f} 秒）"
             )
         )
+        if not manifest["database"].get("sealed"):
+            self.stdout.write(
+                self.style.WARNING(
+                    "注意：本平台未开启文件加密（XIETONG_FILES_ENCRYPTED），备份为明文，含全部案件数据"
+                    + ("与账本签名私钥" if manifest["ledger"]["key_included"] else "")
+                    + "，须存放于加密介质并限制访问"
+                )
+            )
