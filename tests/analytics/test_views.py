@@ -66,6 +66,19 @@ def test_a_unit_sees_only_its_own_cases_in_every_figure(city: City) -> None:
     assert "姑苏区人民法院" in report and "吴中区人民法院" not in report
 
 
+def test_a_county_unit_compares_the_towns_of_its_county_not_one_bar(city: City) -> None:
+    some_facts(city)
+    page = login(city, "gusu.procu").get("/analytics/").content.decode()
+    gusu = city.counties["gusu"]
+    towns = gusu.towns[0], gusu.towns[1]
+    assert "各镇（街道）比较" in page and "各区县比较" not in page
+    for town in towns:
+        assert f"county={gusu.region.pk}&amp;town={town.pk}" in page  # a bar drills into its town
+        assert f">{town.name}<" in page
+    # 政法委 sees the city: the counties are compared
+    assert "各区县比较" in login(city, "committee").get("/analytics/").content.decode()
+
+
 def test_bad_parameters_get_a_clear_400(city: City) -> None:
     committee = login(city, "committee")
     for url, params in (

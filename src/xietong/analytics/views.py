@@ -123,7 +123,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "years": list(range(today.year, today.year - 10, -1)),
         "county": county,
         "town": town,
-        "level_label": "镇（街道）" if county else "区县",
         "cases_url": _url("analytics:cases", **filters.as_params(), year=year),
         "warnings": _area_warnings(user, county, town)[:8],
     }
@@ -137,17 +136,19 @@ def _dashboard_figures(
     scoped = filters.apply(facts)
     in_year = scoped.filter(month__year=year)
     base = {"year": year, "charge": filters.charge}
-    level = "town" if county else "county"
+    area_facts = dataclasses.replace(filters, town=None).apply(facts)
+    within = county
     regions = selectors.region_comparison(
-        dataclasses.replace(filters, town=None).apply(facts),
-        year=year,
-        level=level,
-        county=county.pk if county else None,
+        area_facts, year=year, level="town" if within else "county", county=within.pk if within else None
     )
+    if within is None and len(regions) == 1:
+        # A county's own agencies see one county: one bar says nothing, its towns are the comparison.
+        within = Region.objects.get(pk=regions[0]["id"])
+        regions = selectors.region_comparison(area_facts, year=year, level="town", county=within.pk)
     for r in regions:
         r["url"] = (
-            _url("analytics:dashboard", **base, county=county.pk, town=r["id"])
-            if county
+            _url("analytics:dashboard", **base, county=within.pk, town=r["id"])
+            if within
             else _url("analytics:dashboard", **base, county=r["id"])
         )
     end = date(year, 12, 1) if year < today.year else today.replace(day=1)
@@ -175,6 +176,7 @@ def _dashboard_figures(
         "previous_label": "上年同期" if to_date else "上年",
         "yoy": round(100 * (summary["total"] - previous) / previous, 1) if previous else None,
         "regions": regions,
+        "level_label": "镇（街道）" if within else "区县",
         "trends": trends,
         "trend_span": f"{services.months_back(trend_end, 59):%Y年%m月}至{trend_end:%Y年%m月}",
         "charges": charges,

@@ -62,7 +62,9 @@ def push(alerts: Iterable[Alert]) -> None:
         return
     unit_ids = {u for a in alerts for u in (a.unit_id, a.supervisor_unit_id) if u}
     paths = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
-    sends = [(alert.pk, group, as_message(alert)) for alert in alerts for group in sorted(groups_for(alert, paths))]
+    sends = [
+        (alert.pk, group, as_message(alert)) for alert in alerts for group in sorted(groups_for(alert, paths))
+    ]
 
     async def send_all() -> None:
         for alert_id, group, message in sends:

@@ -36,9 +36,12 @@
     draw("chart-regions", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { data: ["立案数", "每万人"], bottom: 0 },
-      grid: { left: 90, right: 30, top: 10, bottom: 40 },
+      grid: { left: 90, right: 30, top: 40, bottom: 64 },
       yAxis: { type: "category", data: regions.map(function (r) { return r.name; }) },
-      xAxis: [{ type: "value", name: "件" }, { type: "value", name: "每万人", splitLine: { show: false } }],
+      xAxis: [
+        { type: "value", name: "立案数（件）", nameLocation: "middle", nameGap: 26 },
+        { type: "value", name: "每万人", nameLocation: "middle", nameGap: 24, splitLine: { show: false } }
+      ],
       series: [
         { name: "立案数", type: "bar", data: regions.map(function (r) { return { value: r.count, url: r.url }; }), itemStyle: { color: "#1d4ed8" } },
         { name: "每万人", type: "scatter", xAxisIndex: 1, symbolSize: 10, data: regions.map(function (r) { return { value: r.per_10k, url: r.url }; }), itemStyle: { color: "#ea580c" } }
@@ -48,7 +51,12 @@
   if (data.charges) {
     draw("chart-charges", {
       tooltip: { trigger: "item", formatter: "{b}：{c} 件（{d}%）" },
-      series: [{ type: "pie", radius: ["35%", "68%"], data: data.charges, label: { formatter: "{b}\n{d}%" } }]
+      // names of up to ten characters (掩饰、隐瞒犯罪所得、犯罪所得收益罪) break onto lines, not "掩饰…"
+      series: [{
+        type: "pie", radius: ["30%", "54%"], center: ["54%", "52%"], data: data.charges, minShowLabelAngle: 4,
+        label: { formatter: "{b}\n{d}%", width: 72, overflow: "break", lineHeight: 14 },
+        labelLayout: { hideOverlap: true }
+      }]
     }, go);
   }
   if (data.funnel) {
