@@ -9,10 +9,11 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from tests.execution.test_services import PROBATION, act, to_judgment
+from tests.execution.test_services import PROBATION, accept, act, seal_all, to_judgment
 from tests.factories import City
 from xietong.cases.models import Party
-from xietong.execution.models import CustodyEvent, Supervisee
+from xietong.execution.models import CustodyEvent, Sentence, Supervisee
+from xietong.execution.sweeps import execution_sweep
 from xietong.supervision.models import Alert
 
 
@@ -37,6 +38,36 @@ def test_the_office_registers_the_report_from_its_workbench(city: City) -> None:
         assert again.status_code == 409 and "不能重复登记" in again.content.decode()
         case_page = office.get(f"/cases/{case_id}/").content.decode()
         assert "社区矫正（缓刑）" in case_page and "人员去向与羁押依据" in case_page
+
+
+def test_the_workbench_counts_who_must_report_and_names_the_late(city: City) -> None:
+    to_judgment(city, PROBATION, held=False)
+    with time_machine.travel(timezone.now() + timedelta(days=12)):
+        login(city, "gusu.office").get("/execution/")  # the judgment takes effect, 张1 is notified
+        supervisee = Supervisee.objects.get()
+    with time_machine.travel(supervisee.report_due + timedelta(days=3)):
+        page = login(city, "gusu.office").get("/").content.decode()
+        assert 'id="execution-summary"' in page and "社区矫正" in page
+        assert "<b>1</b>待报到" in page and "<b>1</b>逾期未报到" in page and "张1" in page
+        other = login(city, "wuzhong.office").get("/").content.decode()
+        assert "<b>0</b>待报到" in other and "张1" not in other  # another county's office: its own only
+        assert 'id="execution-summary"' not in login(city, "gusu.police").get("/").content.decode()
+
+
+def test_the_prisons_workbench_counts_those_serving_and_names_whose_term_ends_soon(city: City) -> None:
+    case_id = to_judgment(city, {"penalty": "fixed_term", "months": 18}, held=True)
+    with time_machine.travel(timezone.now() + timedelta(days=12)):
+        execution_sweep()
+        act(city, "gusu.clerk", case_id, "deliver_for_execution")
+        seal_all(city, case_id)
+        accept(city, "prison", case_id)
+        page = login(city, "prison").get("/").content.decode()
+        assert "刑罚执行" in page and "<b>1</b>在押服刑" in page and "<b>0</b>30日内刑满" in page
+    term_end = Sentence.objects.get(case_id=case_id).term_end
+    assert term_end is not None
+    with time_machine.travel(term_end - timedelta(days=20)):
+        page = login(city, "prison").get("/").content.decode()
+        assert "<b>1</b>30日内刑满" in page and "张1" in page and f"{term_end:%Y-%m-%d} 刑满释放" in page
 
 
 def test_the_committee_runs_the_custody_check_and_units_see_their_own(city: City) -> None:

@@ -4,7 +4,7 @@ when (F7 progress view); the corrections unit's and the prison's work lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -213,9 +213,32 @@ def corrections_board(user: User) -> dict[str, Any]:
         "waiting": waiting,
         "late": [s for s in waiting if s.report_due < today],
         "supervised": supervised,
-        "ending": [s for s in supervised if (s.term_end - today).days <= 30],
+        "ending": [s for s in supervised if (s.term_end - today).days <= ENDING_DAYS],
         "ended": ended,
         "officers": list(User.objects.filter(unit=user.unit, is_active=True).order_by("username")),
+    }
+
+
+ENDING_DAYS = 30  # 期满前 30 日: the board's and the workbench's "ending soon"
+
+
+def corrections_summary(user: User, *, listed: int = 5) -> dict[str, Any]:
+    """The workbench's 社区矫正 card: counts by the database, and the first ``listed`` of those who
+    are late to report (社区矫正法第21条) and whose term ends within ``ENDING_DAYS``."""
+    today = timezone.localdate(servertime.now())
+    mine = supervisees_of(user)
+    waiting = mine.filter(status__in=[SuperviseeStatus.NOTIFIED, SuperviseeStatus.AWAITING])
+    late = waiting.filter(report_due__lt=today)
+    supervised = mine.filter(status=SuperviseeStatus.SUPERVISED)
+    ending = supervised.filter(term_end__lte=today + timedelta(days=ENDING_DAYS)).order_by("term_end", "pk")
+    return {
+        "today": today,
+        "waiting": waiting.count(),
+        "late": late.count(),
+        "supervised": supervised.count(),
+        "ending": ending.count(),
+        "late_rows": list(late[:listed]),
+        "ending_rows": list(ending[:listed]),
     }
 
 
