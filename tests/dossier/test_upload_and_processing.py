@@ -274,7 +274,7 @@ def test_search_page_needs_a_visible_case(city: City) -> None:
         assert "第1页" in page
     outsider = Client()
     outsider.force_login(city.u("wuzhong.police"))
-    assert "没有结果" in outsider.get("/search/?q=支付宝").content.decode()
+    assert "没有找到含“支付宝”的卷宗页" in outsider.get("/search/?q=支付宝").content.decode()
 
 
 def test_a_full_disk_refuses_the_upload_with_507_and_the_same_upload_finishes_later(
