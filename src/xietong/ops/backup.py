@@ -237,13 +237,6 @@ def sealed_name(name: str) -> str:
     return f"backup/{name}"
 
 
-def _seal_in_place(store: blobs.EncryptedBlobs, path: Path, name: str) -> None:
-    staged = path.with_name(path.name + ".sealing")
-    store.seal_to(sealed_name(name), path, staged)
-    staged.replace(path)
-    path.chmod(0o600)
-
-
 def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = _quiet) -> BackupResult:
     """Write a consistent backup of the running platform to ``dest`` (a new or empty directory, or a
     path ending in ``.tar``). Safe while the platform keeps writing; see the module docstring."""
@@ -251,16 +244,21 @@ def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = 
     as_tar = dest.suffix == ".tar"
     if dest.exists() and (as_tar or any(dest.iterdir())):
         raise BackupError(f"目标已存在且非空：{dest}")
-    with _workdir(dest, as_tar) as work:
+    store = blobs.backend()
+    sealer = store if isinstance(store, blobs.EncryptedBlobs) else None
+    with _workdir(dest, as_tar) as work, tempfile.TemporaryDirectory(prefix="xt-backup-plain-") as plain:
+        # An encrypted platform's backup holds no plaintext: the dump and the signing key are made in
+        # a private temporary folder and only their sealed copies reach the backup, under the same
+        # XIETONG_FILES_KEK as the files.
+        made = Path(plain) if sealer is not None else work
         if connection.vendor == "postgresql":
-            snap = _dump_postgresql(work, progress)
+            snap = _dump_postgresql(made, progress)
             db_file = PG_DUMP_FILE
         elif connection.vendor == "sqlite":
-            snap = _dump_sqlite(work, progress)
+            snap = _dump_sqlite(made, progress)
             db_file = SQLITE_FILE
         else:
             raise BackupError(f"不支持的数据库：{connection.vendor}")
-        store = blobs.backend()
         total = sum(size for _, size in snap.blobs)
         done_bytes = 0
         last = time.perf_counter()
@@ -270,15 +268,15 @@ def backup_create(dest: Path, *, include_key: bool = True, progress: Progress = 
             if time.perf_counter() - last > 2 or i == len(snap.blobs):
                 progress(f"文件 {i}/{len(snap.blobs)}（{done_bytes / 1e6:.1f}/{total / 1e6:.1f} MB）")
                 last = time.perf_counter()
-        key_id = _copy_key(work) if include_key else None
-        sealed = isinstance(store, blobs.EncryptedBlobs)
-        if isinstance(store, blobs.EncryptedBlobs):
-            # An encrypted platform's backup holds no plaintext: the dump and the signing key are
-            # sealed like its files, under the same XIETONG_FILES_KEK.
-            _seal_in_place(store, work / db_file, db_file)
-            if key_id is not None:
-                _seal_in_place(store, work / KEY_FILE, KEY_FILE)
+        key_id = _copy_key(made) if include_key else None
+        if sealer is not None:
+            parts = [db_file, *([KEY_FILE] if key_id is not None else [])]
+            for part in parts:
+                (work / part).parent.mkdir(parents=True, exist_ok=True)
+                sealer.seal_to(sealed_name(part), made / part, work / part)
+                (work / part).chmod(0o600)
             progress("数据库导出与签名密钥已加密（与文件同一密钥加密密钥 XIETONG_FILES_KEK）")
+        sealed = sealer is not None
         manifest = {
             "format": "xietong-backup",
             "format_version": FORMAT_VERSION,
