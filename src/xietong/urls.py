@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from xietong.analytics import api as analytics_api
@@ -10,6 +14,17 @@ from xietong.instruments import api as instruments_api
 from xietong.ledger import api as ledger_api
 from xietong.library import api as library_api
 from xietong.orgs import api as orgs_api
+from xietong.security.headers import allow_inline_styles
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI. The split view serves its start-up script as a file (the CSP forbids inline
+    scripts); drf-spectacular's page still carries a ``<style>`` element, allowed on this page only."""
+
+    @extend_schema(exclude=True)
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return allow_inline_styles(super().get(request, *args, **kwargs))
+
 
 api_v1 = [
     path("auth/token", orgs_api.TokenApi.as_view(), name="token"),
@@ -79,8 +94,7 @@ urlpatterns = [
     path("api/v1/", include(("xietong.board.urls_api", "board-api"))),
     path("api/v1/", include(("xietong.feeds.urls_api", "feeds-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # the split view serves its start-up script as a file: the CSP forbids inline scripts
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("xietong.dossier.urls")),
     path("", include("xietong.review.urls")),

@@ -74,10 +74,25 @@ def test_pages_carry_the_security_headers(city: City) -> None:
     assert "default-src 'self'" in csp
     assert "object-src 'none'" in csp
     assert "frame-ancestors 'none'" in csp
+    # no inline script, no <style> element; style attributes only (style-src-attr)
+    assert (
+        "script-src 'self';" in csp
+        and "style-src 'self';" in csp
+        and "'unsafe-inline'" not in csp.replace("style-src-attr 'unsafe-inline'", "")
+    )
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_only_the_api_docs_page_may_keep_style_elements_of_its_own(city: City) -> None:
+    client = Client()
+    client.force_login(city.u("gusu.police"))
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "style-src 'self' 'unsafe-inline';" in docs["Content-Security-Policy"]
+    assert "style-src 'self';" in client.get("/").headers["Content-Security-Policy"]
 
 
 def test_json_answers_carry_no_document_policy_but_still_nosniff(city: City) -> None:

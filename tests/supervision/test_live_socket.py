@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from tests.factories import City
 from tests.supervision.test_services_and_views import planted
@@ -48,12 +49,18 @@ def test_push_sends_a_committed_alert_to_every_group_that_must_see_it(city: City
 
     alert = planted(city)
 
+    def worker_push() -> None:  # in a thread of its own, as the worker's: its connection closed after
+        try:
+            live.push([alert])
+        finally:
+            connection.close()
+
     async def listen(user: object) -> list[dict[str, object]]:
         communicator = WebsocketCommunicator(AlertsConsumer.as_asgi(), "/ws/alerts/")
         communicator.scope["user"] = user
         connected, _ = await communicator.connect()
         assert connected
-        await sync_to_async(live.push, thread_sensitive=False)([alert])
+        await sync_to_async(worker_push, thread_sensitive=False)()
         received = [await communicator.receive_json_from(timeout=3)]
         while not await communicator.receive_nothing(timeout=0.2):
             received.append(await communicator.receive_json_from(timeout=1))

@@ -29,6 +29,13 @@ def _frame_ancestors(response: HttpResponse) -> str | None:
     return "'none'"
 
 
+def allow_inline_styles(response: HttpResponse) -> HttpResponse:
+    """Let this one page keep ``<style>`` elements of its own (a third-party page, such as Swagger
+    UI's, that we do not template): the policy's ``style-src`` gains ``'unsafe-inline'`` for it."""
+    response.csp_inline_styles = True  # type: ignore[attr-defined]
+    return response
+
+
 class SecurityHeadersMiddleware:
     """Adds Content-Security-Policy and Permissions-Policy to every response that has none, and
     slides the session's idle expiry forward for signed-in users."""
@@ -44,6 +51,8 @@ class SecurityHeadersMiddleware:
         # the browser's own viewer from showing it in the instrument's frame.
         is_html = response.get("Content-Type", "").startswith("text/html")
         if policy and is_html and "Content-Security-Policy" not in response:
+            if getattr(response, "csp_inline_styles", False):
+                policy = policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'", 1)
             ancestors = _frame_ancestors(response)
             if ancestors and "frame-ancestors" not in policy:
                 policy = f"{policy.rstrip('; ')}; frame-ancestors {ancestors}"

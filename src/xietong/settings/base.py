@@ -230,11 +230,12 @@ XIETONG_SESSION_TOUCH_SECONDS = env_int("XIETONG_SESSION_TOUCH_SECONDS", 300)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Content-Security-Policy (xietong.security.headers). Scripts from the platform's static files only:
-# no inline script or handler (behaviours are data attributes read by web/app.js). Inline styles stay
-# allowed ('unsafe-inline' for style-src: style attributes in templates, and htmx's indicator style).
+# no inline script or handler (behaviours are data attributes read by web/app.js). Style sheets and
+# <style> elements from the static files only; style *attributes* stay allowed (style-src-attr: the
+# templates' and ECharts' tooltips), which cannot load anything img-src and font-src do not allow.
 XIETONG_CSP = env_str(
     "XIETONG_CSP",
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
     "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'",
