@@ -48,7 +48,8 @@ def _step(page: Page, button: str, message: str) -> None:
 def _red_share(image: object, box: tuple[int, int, int, int]) -> float:
     """Share of clearly red pixels (seal ink, masthead) in ``box`` of a PIL image."""
     region = image.crop(box).convert("RGB")  # type: ignore[attr-defined]
-    pixels = list(region.get_flattened_data())  # Pillow 12's name for getdata()
+    flattened = getattr(region, "get_flattened_data", None) or region.getdata  # getdata() in older Pillow
+    pixels = list(flattened())
     red = sum(1 for r, g, b in pixels if r > 170 and g < 110 and b < 110)
     return red / max(1, len(pixels))
 
