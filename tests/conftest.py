@@ -9,6 +9,17 @@ from tests.browser.conftest import DemoTemplate, demo_template_made
 from tests.factories import City, build_city
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """No connection is kept between uses in tests (``CONN_MAX_AGE`` 0; development keeps them 60 s):
+    an async test's queries run on an executor thread (``database_sync_to_async``, which closes what
+    is obsolete), and a connection kept there outlived the run, so that PostgreSQL refused to drop
+    the test database at the end ("being accessed by other users")."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture
 def city(db: None) -> City:
     return build_city()

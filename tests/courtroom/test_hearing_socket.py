@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
@@ -74,10 +74,12 @@ async def _next(comm: WebsocketCommunicator, kind: str) -> dict[str, Any]:
 async def test_presenter_drives_every_screen_and_the_public_screen_sees_only_presented_items(
     city: City,
 ) -> None:
-    case_id, pages = await sync_to_async(_in_trial)(city)
+    case_id, pages = await database_sync_to_async(_in_trial)(city)
     judge, procu, leader = city.u("gusu.judge"), city.u("gusu.procu"), city.u("gusu.procu_leader")
-    hearing = await sync_to_async(services.hearing_open)(user=judge, case_id=case_id)
-    code = await sync_to_async(services.screen_code_issue)(user=judge, hearing_id=hearing.pk, role="public")
+    hearing = await database_sync_to_async(services.hearing_open)(user=judge, case_id=case_id)
+    code = await database_sync_to_async(services.screen_code_issue)(
+        user=judge, hearing_id=hearing.pk, role="public"
+    )
 
     bench = await _connect(hearing.pk, judge)
     assert (await _next(bench, "hello"))["role"] == "presiding"
@@ -112,7 +114,9 @@ async def test_presenter_drives_every_screen_and_the_public_screen_sees_only_pre
     await screen.disconnect()
     reused = await _connect(hearing.pk, code=code)
     assert (await _next(reused, "error"))["code"] == "bad_screen_code"
-    code2 = await sync_to_async(services.screen_code_issue)(user=judge, hearing_id=hearing.pk, role="public")
+    code2 = await database_sync_to_async(services.screen_code_issue)(
+        user=judge, hearing_id=hearing.pk, role="public"
+    )
     screen = await _connect(hearing.pk, code=code2)
     assert (await _next(screen, "hello"))["state"]["zoom"] == 1.5
 
@@ -153,9 +157,9 @@ async def test_presenter_drives_every_screen_and_the_public_screen_sees_only_pre
     await prosecutor.send_json_to({"type": "ack", "id": advice["id"]})
     assert (await _next(prosecutor, "ack_ok"))["id"] == advice["id"]
 
-    for comm in (bench, prosecutor, screen, remote):
+    for comm in (bench, prosecutor, screen, remote, reused):
         await comm.disconnect()
-    kinds = await sync_to_async(
+    kinds = await database_sync_to_async(
         lambda: list(HearingEvent.objects.filter(hearing=hearing).values_list("kind", flat=True))
     )()
     assert kinds.count(EventKind.REFUSED) == 3 and EventKind.PRESENT in kinds and EventKind.RULING in kinds
@@ -163,21 +167,26 @@ async def test_presenter_drives_every_screen_and_the_public_screen_sees_only_pre
 
 @pytest.mark.anyio
 async def test_outsiders_and_expired_codes_cannot_join(city: City) -> None:
-    case_id, _ = await sync_to_async(_in_trial)(city)
-    hearing = await sync_to_async(services.hearing_open)(user=city.u("gusu.judge"), case_id=case_id)
+    case_id, _ = await database_sync_to_async(_in_trial)(city)
+    hearing = await database_sync_to_async(services.hearing_open)(user=city.u("gusu.judge"), case_id=case_id)
     comm = WebsocketCommunicator(APP, f"/ws/hearings/{hearing.pk}/")
     comm.scope["user"] = city.u("wuzhong.procu")
     connected, _ = await comm.connect()
     assert connected
     assert (await comm.receive_json_from())["code"] == "not_a_participant"
     assert (await comm.receive_output())["type"] == "websocket.close"
-    code = await sync_to_async(services.screen_code_issue)(
+    code = await database_sync_to_async(services.screen_code_issue)(
         user=city.u("gusu.judge"), hearing_id=hearing.pk, role="public"
     )
-    await sync_to_async(lambda: Hearing.objects.get(pk=hearing.pk).codes.update(expires_at=timezone.now()))()
-    comm = WebsocketCommunicator(APP, f"/ws/hearings/{hearing.pk}/?code={code}")
-    await comm.connect()
-    assert (await comm.receive_json_from())["code"] == "bad_screen_code"
+    await database_sync_to_async(
+        lambda: Hearing.objects.get(pk=hearing.pk).codes.update(expires_at=timezone.now())
+    )()
+    expired = WebsocketCommunicator(APP, f"/ws/hearings/{hearing.pk}/?code={code}")
+    await expired.connect()
+    assert (await expired.receive_json_from())["code"] == "bad_screen_code"
+    # each refused socket ends as a browser's would: its consumer finishes, closing its connection
+    for refused in (comm, expired):
+        await refused.disconnect()
 
 
 @pytest.fixture
