@@ -12,7 +12,6 @@ scanned volumes rendered and recognised before it starts), so the draw has case 
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (  # the browser fixture and the server helpers, shared
     Server,
-    _console,
     chromium,
     demo_template_made,
     running_server,
@@ -45,7 +43,7 @@ PROCESS_VOLUMES = (
 
 
 @pytest.fixture(scope="module")
-def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
+def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Sixteen cases with scanned volumes and sealed instruments, the volumes processed; no history."""
     demo = ("--cases", "16", "--scans", "3", "--sealed", "4", "--history-months", "0")
     with (
@@ -54,15 +52,7 @@ def quality_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
             template, tmp_path_factory, name="xietong-quality", env={}, movable_clock=False
         ) as server,
     ):
-        yield server, server.env
-
-
-def _server_python(env: dict[str, str], code: str) -> str:
-    """Ask the server's own database a question (the test process has a different one)."""
-    done = subprocess.run(  # noqa: S603
-        _console("shell", "-c", code), env=env, capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout.strip().splitlines()[-1]
+        yield server
 
 
 def _submit(page: Page, button: str, message: str) -> None:
@@ -75,10 +65,8 @@ def _image_loaded(page: Page, selector: str) -> bool:
     return bool(page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0"))
 
 
-def test_campaign_review_feedback_and_report(
-    quality_server: tuple[Server, dict[str, str]], chromium: Browser
-) -> None:
-    server, env = quality_server
+def test_campaign_review_feedback_and_report(quality_server: Server, chromium: Browser) -> None:
+    server = quality_server
     artifacts = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "quality"
     artifacts.mkdir(parents=True, exist_ok=True)
     walk = Walk(chromium, server, artifacts)
@@ -165,11 +153,17 @@ def test_campaign_review_feedback_and_report(
     walk.shot(reviewer, "workspace-submitted")
 
     # 3. The handling unit's handler sees the defect with its screenshot and rectifies it.
-    handler_name = _server_python(
-        env,
-        "from xietong.orgs.models import User\n"
-        f"print(User.objects.filter(unit__name={reviewed_unit!r}, appointments__duty='handler')"
-        ".order_by('username').first().username)",
+    # the server's own database (the test process has a different one)
+    handler_name = (
+        server.console(
+            "shell",
+            "-c",
+            "from xietong.orgs.models import User\n"
+            f"print(User.objects.filter(unit__name={reviewed_unit!r}, appointments__duty='handler')"
+            ".order_by('username').first().username)",
+        )
+        .strip()
+        .splitlines()[-1]
     )
     handler = walk.as_user(handler_name)
     handler.goto(server.url("/quality/"))
