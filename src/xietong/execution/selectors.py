@@ -232,7 +232,6 @@ def corrections_summary(user: User, *, listed: int = 5) -> dict[str, Any]:
     supervised = mine.filter(status=SuperviseeStatus.SUPERVISED)
     ending = supervised.filter(term_end__lte=today + timedelta(days=ENDING_DAYS)).order_by("term_end", "pk")
     return {
-        "today": today,
         "waiting": waiting.count(),
         "late": late.count(),
         "supervised": supervised.count(),
@@ -262,3 +261,14 @@ def prisoners_of(user: User) -> list[tuple[Sentence, date | None]]:
             continue
         out.append((s, latest.until or s.term_end))
     return out
+
+
+def prison_summary(user: User, *, listed: int = 5) -> dict[str, Any] | None:
+    """The workbench's 刑罚执行 card for a prison's or 看守所's staff: how many serve, and the first
+    ``listed`` of those whose term ends within ``ENDING_DAYS``; None where nobody serves."""
+    serving = prisoners_of(user)
+    if not serving:
+        return None
+    today = timezone.localdate(servertime.now())
+    ending = [(s, last) for s, last in serving if last and (last - today).days <= ENDING_DAYS]
+    return {"serving": len(serving), "ending": len(ending), "ending_rows": ending[:listed]}

@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
-from xietong import servertime
 from xietong.execution import selectors
 from xietong.orgs.models import User
 
@@ -24,15 +22,7 @@ def execution_workbench(context: template.Context) -> dict[str, Any]:
         return {"show": False}
     if selectors.is_corrections_staff(user):
         return {"show": True, "corrections": True, **selectors.corrections_summary(user)}
-    serving = selectors.prisoners_of(user)
-    if not serving:
+    prison = selectors.prison_summary(user)
+    if prison is None:
         return {"show": False}
-    today = timezone.localdate(servertime.now())
-    ending = [(s, last) for s, last in serving if last and (last - today).days <= selectors.ENDING_DAYS]
-    return {
-        "show": True,
-        "corrections": False,
-        "serving": len(serving),
-        "ending": len(ending),
-        "ending_rows": ending[:5],
-    }
+    return {"show": True, "corrections": False, **prison}
